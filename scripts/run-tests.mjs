@@ -58,7 +58,13 @@ function runFile(file) {
     const rel = relative(root, file);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'node_modules/uvu/bin.js'), join(root, 'test'), escapeRe(relative(join(root, 'test'), file))],
+      [
+        '--import',
+        'tsx',
+        join(root, 'node_modules/uvu/bin.js'),
+        join(root, 'test'),
+        escapeRe(relative(join(root, 'test'), file)),
+      ],
       { cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, detached: true },
     );
     let out = '';
@@ -86,7 +92,12 @@ function runFile(file) {
       const skipped = Number(/Skipped:\s+(\d+)/.exec(out)?.[1] ?? 0);
       let r;
       if (Number.isNaN(total) || Number.isNaN(passed)) {
-        r = { passed: 0, failed: 1, skipped: 0, note: timedOut ? `timed out after ${timeoutMs} ms` : `exited ${code} before uvu's summary` };
+        r = {
+          passed: 0,
+          failed: 1,
+          skipped: 0,
+          note: timedOut ? `timed out after ${timeoutMs} ms` : `exited ${code} before uvu's summary`,
+        };
       } else {
         const failed = total - passed + (code !== 0 && total === passed ? 1 : 0);
         r = { passed, failed, skipped, note: code !== 0 && total === passed ? `exited ${code}` : '' };
@@ -112,7 +123,9 @@ async function runAll() {
       const r = await runFile(file);
       results.push(r);
       const status = r.failed ? 'FAIL' : 'ok  ';
-      process.stdout.write(`${status} ${r.rel}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ''}\n`);
+      process.stdout.write(
+        `${status} ${r.rel}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ''}\n`,
+      );
       if (r.failed || process.env.STORMTUNNEL_TEST_VERBOSE === '1') process.stdout.write(indent(r.out));
     }
   }

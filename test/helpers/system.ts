@@ -1,7 +1,7 @@
 // Tests that need a system component (Chromium, Secret Service, notify-send...) use this to decide
 // whether to run. Outside CI a missing component skips the test; with CI=true it fails it instead.
 import { spawnSync } from 'node:child_process';
-import { test as uvuTest, type Test } from 'uvu';
+import type { Test } from 'uvu';
 
 export const inCI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -9,19 +9,19 @@ export function commandExists(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
+type Body = () => void | Promise<void>;
+
 /**
- * Returns the suite's `test` when `available`, else its `test.skip` (outside CI) or a test that fails
- * with `why` (in CI), so CI never silently passes without the component.
+ * Registers `body` on `suite` when `available`; otherwise skips it (outside CI) or registers a test
+ * that fails with `why` (CI=true), so CI never passes silently without the component.
  */
-export function testIf(available: boolean, why: string, suite: Test = uvuTest): Test {
-  if (available) return suite;
-  if (inCI) {
-    const failing = ((name: string) => {
+export function testIf(suite: Test, available: boolean, why: string): (name: string, body: Body) => void {
+  return (name, body) => {
+    if (available) suite(name, body);
+    else if (inCI)
       suite(name, () => {
         throw new Error(`missing system component in CI: ${why}`);
       });
-    }) as unknown as Test;
-    return Object.assign(failing, suite);
-  }
-  return suite.skip as unknown as Test;
+    else suite.skip(name, body);
+  };
 }

@@ -1,0 +1,49 @@
+// Builds AWS SDK v3 clients. The SDK is imported lazily so that `stormtunnel --help` stays fast.
+// SDK retries are off (maxAttempts 1): the retry plugin decides every retry, so the two layers never
+// multiply attempts (5 of ours x 3 of the SDK's would be 15 calls).
+import type { AwsClientFactory, AwsClientOptions, AwsServiceId } from '../engine/types.js';
+
+const ENV_SUFFIX: Record<AwsServiceId, string> = {
+  sso: 'SSO',
+  'sso-oidc': 'SSO_OIDC',
+  sts: 'STS',
+  ssm: 'SSM',
+};
+
+export function createAwsClientFactory(env: NodeJS.ProcessEnv = process.env): AwsClientFactory {
+  const base = (o: AwsClientOptions, service: AwsServiceId) => {
+    const endpoint = endpointFromEnv(service, env);
+    return {
+      region: o.region,
+      maxAttempts: 1,
+      ...(endpoint ? { endpoint } : {}),
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+      ...(o.profile ? { profile: o.profile } : {}),
+    };
+  };
+  return {
+    endpointFor: (service) => endpointFromEnv(service, env),
+    async sso(o) {
+      const { SSOClient } = await import('@aws-sdk/client-sso');
+      return new SSOClient(base(o, 'sso'));
+    },
+    async ssoOidc(o) {
+      const { SSOOIDCClient } = await import('@aws-sdk/client-sso-oidc');
+      return new SSOOIDCClient(base(o, 'sso-oidc'));
+    },
+    async sts(o) {
+      const { STSClient } = await import('@aws-sdk/client-sts');
+      return new STSClient(base(o, 'sts'));
+    },
+    async ssm(o) {
+      const { SSMClient } = await import('@aws-sdk/client-ssm');
+      return new SSMClient(base(o, 'ssm'));
+    },
+  };
+}
+
+/** AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL, unless configured endpoints are ignored. */
+export function endpointFromEnv(service: AwsServiceId, env: NodeJS.ProcessEnv): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
+  return env[`AWS_ENDPOINT_URL_${ENV_SUFFIX[service]}`] || env.AWS_ENDPOINT_URL || undefined;
+}

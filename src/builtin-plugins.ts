@@ -1,0 +1,6 @@
+// The plugins a config gets when it does not list `plugins`. Each built-in plugin is added here as it lands.
+import type { StormtunnelPlugin } from './engine/plugin.js';
+
+export function builtinPlugins(): StormtunnelPlugin[] {
+  return [];
+}

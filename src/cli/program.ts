@@ -1,0 +1,63 @@
+// The stormtunnel command line: global options, the commands, and help that reads well.
+import { Command, Option } from 'commander';
+import type { RunAction } from './command.js';
+import { registerPending } from './commands/pending.js';
+import { registerPlugins } from './commands/plugins.js';
+import { CliContext, type CliIo, type GlobalOptions } from './context.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(io: CliIo, onResult: (code: number) => void): Command {
+  const program = new Command('stormtunnel');
+  program
+    .description(
+      'Keeps AWS Session Manager port-forward tunnels up for engineers who sign in with IAM Identity Center (SSO).',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('-c, --config <file>', 'use this config file instead of searching for stormtunnel.config.*')
+    .option('-p, --profile <name>', 'AWS profile (default: AWS_PROFILE, then "default")')
+    .option('-r, --region <region>', "AWS region (default: the profile's region)")
+    .option('-v, --verbose', 'debug logging, AWS request ids and stack traces')
+    .addOption(
+      new Option('--log-format <format>', 'log format on stderr')
+        .choices(['pretty', 'json'])
+        .default('pretty'),
+    )
+    .showSuggestionAfterError(true)
+    // Set before the commands are added so that they inherit it: usage mistakes become exit code 2.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  stormtunnel demo                      try everything against the local AWS emulator
+  stormtunnel login --profile dev       sign in to the SSO session of profile "dev"
+  stormtunnel up                        start the autostart tunnels of stormtunnel.config.ts
+  stormtunnel credential-process --profile dev   credentials for the AWS CLI (credential_process)
+
+Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
+    );
+
+  const run: RunAction =
+    (action) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const options = command.opts();
+      const positional = args.slice(0, -2) as string[][];
+      const ctx = new CliContext(command.optsWithGlobals<GlobalOptions>(), io);
+      try {
+        const code = await action(ctx, options as never, ...positional);
+        onResult(typeof code === 'number' ? code : 0);
+      } finally {
+        await ctx.close();
+      }
+    };
+
+  registerPlugins(program, run);
+  registerPending(program, run);
+  return program;
+}

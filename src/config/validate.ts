@@ -1,0 +1,160 @@
+// Turns a loaded config object into a ResolvedConfig, or a ConfigError listing every mistake with its path.
+import type { z } from 'zod';
+import { ConfigError } from '../engine/errors.js';
+import type { StormtunnelPlugin, TunnelConfig } from '../engine/plugin.js';
+import type { Settings } from '../engine/types.js';
+import { DEFAULT_BIND_ADDRESS, DEFAULT_SETTINGS } from './defaults.js';
+import { configSchema, KNOWN_KEYS, show, tunnelSchema } from './schema.js';
+import { closest } from './suggest.js';
+import type { ResolvedConfig } from './types.js';
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
+  const out: string[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const level = path.filter((p) => typeof p === 'string').join('.');
+      const known = KNOWN_KEYS[level] ?? [];
+      for (const key of issue.keys) {
+        const hint = closest(key, known);
+        const where = formatPath([...path, key]);
+        out.push(
+          `${where}: unknown setting${hint ? ` (did you mean "${hint}"?)` : `; known: ${known.join(', ')}`}`,
+        );
+      }
+    } else if (issue.code === 'invalid_type' && issue.expected === 'object') {
+      out.push(`${formatPath(path) || 'the config'}: expected an object`);
+    } else if (issue.code === 'invalid_type' && issue.expected === 'array') {
+      out.push(`${formatPath(path)}: expected a list`);
+    } else {
+      out.push(`${formatPath(path) || 'the config'}: ${issue.message}`);
+    }
+  }
+  return out;
+}
+
+function flattenPlugins(
+  value: unknown,
+  path: PropertyKey[],
+  problems: string[],
+  out: StormtunnelPlugin[],
+): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => flattenPlugins(v, [...path, i], problems, out));
+    return;
+  }
+  if (!value) return; // `cond && plugin()` entries
+  const p = value as { name?: unknown; apply?: unknown };
+  if (typeof value === 'function') {
+    problems.push(
+      `${formatPath(path)}: expected a plugin instance, got a function (did you forget to call it, e.g. sso() instead of sso?)`,
+    );
+  } else if (
+    typeof value !== 'object' ||
+    typeof p.name !== 'string' ||
+    !p.name ||
+    typeof p.apply !== 'function'
+  ) {
+    problems.push(`${formatPath(path)}: expected a plugin ({ name, apply }), got ${show(value)}`);
+  } else {
+    out.push(value as StormtunnelPlugin);
+  }
+}
+
+export function validateConfig(
+  raw: unknown,
+  file: string | undefined,
+  builtins: () => StormtunnelPlugin[],
+): ResolvedConfig {
+  const where = file ?? 'stormtunnel config';
+  const top = configSchema.safeParse(raw ?? {});
+  if (!top.success) throw new ConfigError(where, formatIssues(top.error.issues));
+  const problems: string[] = [];
+
+  const plugins: StormtunnelPlugin[] = [];
+  if (top.data.plugins === undefined) plugins.push(...builtins());
+  else if (!Array.isArray(top.data.plugins))
+    problems.push(`plugins: expected a list of plugins, got ${show(top.data.plugins)}`);
+  else flattenPlugins(top.data.plugins, ['plugins'], problems, plugins);
+  const names = new Map<string, number>();
+  plugins.forEach((p, i) => {
+    if (names.has(p.name))
+      problems.push(
+        `plugins: two plugins are named "${p.name}" (entries ${names.get(p.name)} and ${i}); names must be unique`,
+      );
+    else names.set(p.name, i);
+  });
+
+  const tunnels: TunnelConfig[] = [];
+  (top.data.tunnels ?? []).forEach((t, i) => {
+    const r = tunnelSchema.safeParse(t);
+    if (!r.success) {
+      problems.push(...formatIssues(r.error.issues, ['tunnels', i]));
+      return;
+    }
+    tunnels.push({
+      name: r.data.name,
+      profile: r.data.profile,
+      region: r.data.region,
+      target: r.data.target,
+      remotePort: r.data.remotePort,
+      localPort: r.data.localPort,
+      remoteHost: r.data.remoteHost,
+      bindAddress: r.data.bindAddress ?? DEFAULT_BIND_ADDRESS,
+      autostart: r.data.autostart ?? true,
+    });
+  });
+  const seenNames = new Map<string, number>();
+  const seenPorts = new Map<string, string>();
+  tunnels.forEach((t, i) => {
+    const prev = seenNames.get(t.name);
+    if (prev !== undefined)
+      problems.push(
+        `tunnels[${i}].name: "${t.name}" is already used by tunnels[${prev}]; tunnel names must be unique`,
+      );
+    else seenNames.set(t.name, i);
+    if (t.localPort !== 0) {
+      const key = `${t.bindAddress}:${t.localPort}`;
+      const other = seenPorts.get(key);
+      if (other)
+        problems.push(
+          `tunnels[${i}].localPort: ${t.localPort} is already used by tunnel "${other}"; pick another port or 0 for a free one`,
+        );
+      else seenPorts.set(key, t.name);
+    }
+  });
+
+  const s = top.data.settings ?? {};
+  const d = DEFAULT_SETTINGS;
+  const settings: Settings = {
+    autoRefresh: s.autoRefresh ?? d.autoRefresh,
+    earlyRefreshThresholdMs: s.earlyRefreshThreshold ?? d.earlyRefreshThresholdMs,
+    refreshCheckIntervalMs: s.refreshCheckInterval ?? d.refreshCheckIntervalMs,
+    retry: {
+      maxAttempts: s.retry?.maxAttempts ?? d.retry.maxAttempts,
+      maxRecoveryDurationMs: s.retry?.maxRecoveryDuration ?? d.retry.maxRecoveryDurationMs,
+      jitter: s.retry?.jitter ?? d.retry.jitter,
+      baseDelayMs: s.retry?.baseDelay ?? d.retry.baseDelayMs,
+      maxDelayMs: s.retry?.maxDelay ?? d.retry.maxDelayMs,
+      throttleDelayMs: s.retry?.throttleDelay ?? d.retry.throttleDelayMs,
+    },
+    keychain: s.keychain ?? d.keychain,
+    shareWithAwsCli: s.shareWithAwsCli ?? d.shareWithAwsCli,
+    notifications: s.notifications ?? d.notifications,
+  };
+  if (settings.retry.baseDelayMs > settings.retry.maxDelayMs) {
+    problems.push('settings.retry.baseDelay: must not be larger than settings.retry.maxDelay');
+  }
+
+  if (problems.length) throw new ConfigError(where, problems);
+  return { file, plugins, tunnels, settings };
+}

@@ -1,0 +1,103 @@
+// The engine's time source. Plugins schedule through it so tests can run hours of token life in fake time.
+import type { Clock, TimerHandle } from './types.js';
+
+let nextId = 1;
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    const handle = { id: nextId++, t };
+    return handle;
+  },
+  clearTimeout(handle) {
+    clearTimeout((handle as unknown as { t: NodeJS.Timeout }).t);
+  },
+  sleep(ms, signal) {
+    return sleepWith(systemClock, ms, signal);
+  },
+};
+
+function sleepWith(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      clock.clearTimeout(handle);
+      reject(abortReason(signal!));
+    };
+    const handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+interface FakeTimer {
+  handle: TimerHandle;
+  due: number;
+  fn: () => void;
+}
+
+/** A clock that only moves when told to. `advance` runs due timers in order and lets promises settle. */
+export class FakeClock implements Clock {
+  private current: number;
+  private timers: FakeTimer[] = [];
+
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const handle = { id: nextId++ };
+    this.timers.push({ handle, due: this.current + Math.max(0, ms), fn });
+    return handle;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.timers = this.timers.filter((t) => t.handle !== handle);
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepWith(this, ms, signal);
+  }
+
+  /** Number of timers waiting. */
+  get pending(): number {
+    return this.timers.length;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
+  async advance(ms: number): Promise<void> {
+    const target = this.current + ms;
+    for (;;) {
+      await settle();
+      const next = this.timers
+        .filter((t) => t.due <= target)
+        .sort((a, b) => a.due - b.due || a.handle.id - b.handle.id)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((t) => t !== next);
+      this.current = Math.max(this.current, next.due);
+      next.fn();
+    }
+    this.current = target;
+    await settle();
+  }
+}
+
+/** Lets pending promise chains (and immediate I/O callbacks) run. */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
+}

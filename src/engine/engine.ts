@@ -1,0 +1,364 @@
+// The engine: applies plugins, owns the hooks, timers and services, and is the only caller of hooks.
+import { systemClock } from './clock.js';
+import { PluginError, StormtunnelError } from './errors.js';
+import { BAIL_HOOKS, createHooks, HOOK_KINDS, ISOLATED_HOOKS } from './hooks.js';
+import type { EngineHooks, HookName, StartContext, TapOnlyHook, TapOnlyHooks } from './hooks.js';
+import type { PluginApi, StormtunnelPlugin, TunnelConfig } from './plugin.js';
+import { defaultServices } from './default-services.js';
+import type {
+  Clock,
+  ConnectDraft,
+  CredentialRequest,
+  Credentials,
+  ErrorInfo,
+  Logger,
+  RecoveryDecision,
+  ServiceName,
+  Services,
+  Settings,
+  ShutdownInfo,
+  SignInRequest,
+  SignInResult,
+  SignOutRequest,
+  StatusReport,
+  StatusRequest,
+  Veto,
+} from './types.js';
+
+export interface EngineOptions {
+  plugins: readonly StormtunnelPlugin[];
+  settings: Settings;
+  tunnels?: readonly TunnelConfig[];
+  logger: Logger;
+  clock?: Clock;
+  /** Services given by the host (tests, the CLI); plugins' `provide` overrides these, defaults fill the rest. */
+  services?: Partial<Services>;
+}
+
+export interface PluginDescription {
+  name: string;
+  hooks: HookName[];
+  provides: ServiceName[];
+}
+
+export class NoCredentialsError extends StormtunnelError {
+  constructor(readonly profile: string) {
+    super(`no plugin could provide credentials for profile "${profile}"`, {
+      hint: `check that profile "${profile}" exists in your AWS config (stormtunnel profiles) and that its type is supported`,
+    });
+  }
+}
+
+export class ConnectionVetoedError extends StormtunnelError {
+  constructor(
+    readonly tunnel: string,
+    readonly plugin: string,
+    readonly reason: string,
+  ) {
+    super(`tunnel "${tunnel}" was stopped by plugin "${plugin}": ${reason}`, { exitCode: 1 });
+  }
+}
+
+export interface Engine {
+  readonly settings: Readonly<Settings>;
+  readonly tunnels: readonly TunnelConfig[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  readonly services: Readonly<Services>;
+  describePlugins(): PluginDescription[];
+  start(context: StartContext): Promise<void>;
+  resolveCredentials(request: CredentialRequest): Promise<Credentials>;
+  /** Fills credentials, runs beforeConnect; throws ConnectionVetoedError on a veto. */
+  prepareConnection(draft: ConnectDraft): Promise<ConnectDraft>;
+  handleError(info: ErrorInfo): Promise<RecoveryDecision>;
+  signIn(request: SignInRequest): Promise<SignInResult>;
+  signOut(request: SignOutRequest): Promise<void>;
+  collectStatus(request: StatusRequest): Promise<StatusReport>;
+  shutdown(info: ShutdownInfo): Promise<void>;
+}
+
+/** Collects failures of isolated taps during one call, keyed by the call's argument object. */
+const collected = new WeakMap<object, PluginError[]>();
+
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger;
+  const settings = Object.freeze({ ...options.settings });
+  const tunnels = Object.freeze([...(options.tunnels ?? [])]);
+  const controller = new AbortController();
+  const hooks = createHooks();
+  const provided: Partial<Services> = {};
+  const providedBy = new Map<ServiceName, string>();
+  const cancelTimers = new Set<() => void>();
+  let services: Services | undefined;
+
+  const seen = new Set<string>();
+  for (const plugin of options.plugins) {
+    if (seen.has(plugin.name)) {
+      throw new StormtunnelError(`two plugins are named "${plugin.name}"`, {
+        exitCode: 2,
+        hint: 'each plugin needs a unique name: remove the duplicate from `plugins` in your stormtunnel config',
+      });
+    }
+    seen.add(plugin.name);
+  }
+
+  for (const name of Object.keys(hooks) as HookName[]) interceptHook(name, hooks[name], logger);
+
+  const getServices = (): Services => {
+    services ??= { ...defaultServices(logger), ...options.services, ...provided };
+    return services;
+  };
+
+  const engine: Engine = {
+    settings,
+    tunnels,
+    clock,
+    logger,
+    signal: controller.signal,
+    get services() {
+      return getServices();
+    },
+
+    describePlugins() {
+      return options.plugins.map((p) => ({
+        name: p.name,
+        hooks: (Object.keys(hooks) as HookName[]).filter((h) => hooks[h].taps.some((t) => t.name === p.name)),
+        provides: [...providedBy].filter(([, by]) => by === p.name).map(([s]) => s),
+      }));
+    },
+
+    async start(context) {
+      await hooks.onStart.promise(context);
+    },
+
+    async resolveCredentials(request) {
+      const creds = await hooks.resolveCredentials.promise(request);
+      if (!creds) throw new NoCredentialsError(request.profile);
+      return creds;
+    },
+
+    async prepareConnection(draft) {
+      draft.credentials ??= await engine.resolveCredentials({
+        profile: draft.profile,
+        region: draft.region,
+        purpose: { kind: 'tunnel', tunnel: draft.tunnel },
+        chain: [],
+      });
+      const veto = await hooks.beforeConnect.promise(draft);
+      if (veto) throw new ConnectionVetoedError(draft.tunnel, vetoPlugin.get(veto) ?? 'unknown', veto.reason);
+      return draft;
+    },
+
+    async handleError(info) {
+      const decision = await hooks.onError.promise(info);
+      return decision ?? { action: 'fail', reason: 'no plugin offered a recovery' };
+    },
+
+    async signIn(request) {
+      const result = await hooks.signIn.promise(request);
+      if (!result) {
+        const what = request.ssoSession
+          ? `SSO session "${request.ssoSession}"`
+          : `profile "${request.profile ?? 'default'}"`;
+        throw new StormtunnelError(`no plugin can sign in to ${what}`, {
+          exitCode: 2,
+          hint: 'sign-in needs an SSO profile (sso_session or sso_start_url) and the sso plugin',
+        });
+      }
+      return result;
+    },
+
+    async signOut(request) {
+      const req = { ...request };
+      collected.set(req, []);
+      await hooks.signOut.promise(req);
+      const failures = collected.get(req) ?? [];
+      if (failures.length) {
+        throw new StormtunnelError(`sign-out was incomplete: ${failures.map((f) => f.message).join('; ')}`);
+      }
+    },
+
+    async collectStatus(request) {
+      return hooks.collectStatus.promise({ request, entries: [] });
+    },
+
+    async shutdown(info) {
+      if (controller.signal.aborted) return;
+      for (const cancel of cancelTimers) cancel();
+      cancelTimers.clear();
+      controller.abort(new StormtunnelError('stormtunnel is shutting down'));
+      await hooks.onShutdown.promise(info);
+    },
+  };
+
+  // Which plugin vetoed: recorded by the beforeConnect interceptor.
+  const vetoPlugin = new WeakMap<Veto, string>();
+  hooks.beforeConnect.intercept({
+    register(tap) {
+      const fn = tap.fn as (draft: ConnectDraft) => Promise<Veto | undefined> | Veto | undefined;
+      const record = (v: Veto | undefined) => {
+        if (v) vetoPlugin.set(v, tap.name);
+        return v;
+      };
+      tap.fn =
+        tap.type === 'sync'
+          ? (d: ConnectDraft) => record(fn(d) as Veto | undefined)
+          : async (d: ConnectDraft) => record(await fn(d));
+      return tap;
+    },
+  });
+
+  for (const plugin of options.plugins) {
+    const pluginLogger = logger.child({ plugin: plugin.name });
+    const api: PluginApi = {
+      name: plugin.name,
+      hooks: tapOnly(hooks, plugin.name),
+      logger: pluginLogger,
+      clock,
+      signal: controller.signal,
+      settings,
+      tunnels,
+      get services() {
+        return getServices();
+      },
+      provide(service, implementation) {
+        if (services)
+          throw new PluginError(
+            plugin.name,
+            'provide',
+            new Error(`"${service}" must be provided during apply()`),
+          );
+        const other = providedBy.get(service);
+        if (other) {
+          throw new PluginError(
+            plugin.name,
+            'provide',
+            new Error(`"${service}" is already provided by plugin "${other}"`),
+          );
+        }
+        provided[service] = implementation as never;
+        providedBy.set(service, plugin.name);
+      },
+      every(intervalMs, task) {
+        let handle: ReturnType<Clock['setTimeout']> | undefined;
+        let running = false;
+        let stopped = false;
+        const tick = () => {
+          if (stopped) return;
+          if (!running) {
+            running = true;
+            task()
+              .catch((err: unknown) => pluginLogger.error('scheduled task failed', { err }))
+              .finally(() => (running = false));
+          }
+          handle = clock.setTimeout(tick, intervalMs);
+        };
+        handle = clock.setTimeout(tick, intervalMs);
+        const cancel = () => {
+          stopped = true;
+          if (handle) clock.clearTimeout(handle);
+          cancelTimers.delete(cancel);
+        };
+        cancelTimers.add(cancel);
+        return cancel;
+      },
+      resolveCredentials: (request) => engine.resolveCredentials(request),
+      reportError: (info) => engine.handleError({ ...info, plugin: plugin.name }),
+      emit: {
+        tokenExpiring: (n) => hooks.onTokenExpiring.promise(n),
+        reauthRequired: (n) => hooks.onReauthRequired.promise(n),
+        tokenChanged: (e) => hooks.onTokenChanged.promise(e),
+        tunnelState: (c) => hooks.onTunnelState.promise(c),
+      },
+    };
+    try {
+      await plugin.apply(api);
+    } catch (err) {
+      throw err instanceof PluginError ? err : new PluginError(plugin.name, 'apply', err);
+    }
+  }
+  getServices();
+  return engine;
+}
+
+/** Tags errors with plugin and hook names, isolates fan-out taps, and rejects `null` from bail taps. */
+function interceptHook(name: HookName, hook: EngineHooks[HookName], logger: Logger): void {
+  const isolated = ISOLATED_HOOKS.has(name);
+  const bail = BAIL_HOOKS.has(name);
+  (hook as { intercept(i: object): void }).intercept({
+    register(tap: { name: string; type: 'sync' | 'async' | 'promise'; fn: (...args: unknown[]) => unknown }) {
+      const original = tap.fn;
+      const fail = (err: unknown, args: unknown[]): undefined => {
+        const tagged =
+          err instanceof PluginError && err.hook === name ? err : new PluginError(tap.name, name, err);
+        if (!isolated) throw tagged;
+        logger
+          .child({ plugin: tap.name })
+          .error(`${name} tap failed; other plugins continue`, { err: tagged.cause });
+        const bucket = typeof args[0] === 'object' && args[0] !== null ? collected.get(args[0]) : undefined;
+        bucket?.push(tagged);
+        return undefined;
+      };
+      const check = (result: unknown): unknown => {
+        if (bail && result === null) {
+          throw new PluginError(
+            tap.name,
+            name,
+            new Error('returned null'),
+            `plugin "${tap.name}" returned null from ${name}: that is a plugin bug (return undefined to let the next plugin answer)`,
+          );
+        }
+        return result;
+      };
+      if (tap.type === 'sync') {
+        tap.fn = (...args: unknown[]) => {
+          try {
+            return check(original(...args));
+          } catch (err) {
+            return fail(err, args);
+          }
+        };
+      } else if (tap.type === 'promise') {
+        tap.fn = async (...args: unknown[]) => {
+          try {
+            return check(await original(...args));
+          } catch (err) {
+            return fail(err, args);
+          }
+        };
+      } else {
+        tap.fn = (...args: unknown[]) => {
+          const cb = args.pop() as (err: unknown, result?: unknown) => void;
+          original(...args, (err: unknown, result?: unknown) => {
+            try {
+              if (err) cb(null, fail(err, args));
+              else cb(null, check(result));
+            } catch (e) {
+              cb(e);
+            }
+          });
+        };
+      }
+      return tap;
+    },
+  });
+}
+
+function tapOnly(hooks: EngineHooks, pluginName: string): TapOnlyHooks {
+  const view = {} as Record<HookName, TapOnlyHook<unknown>>;
+  for (const name of Object.keys(hooks) as HookName[]) {
+    const hook = hooks[name] as unknown as {
+      tap(o: object, fn: unknown): void;
+      tapPromise(o: object, fn: unknown): void;
+    };
+    view[name] = Object.freeze({
+      tap: (fn: unknown, opts?: object) => hook.tap({ ...opts, name: pluginName }, fn),
+      tapPromise: (fn: unknown, opts?: object) => hook.tapPromise({ ...opts, name: pluginName }, fn),
+    });
+  }
+  return Object.freeze(view);
+}
+
+export { HOOK_KINDS };

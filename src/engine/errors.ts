@@ -1,0 +1,74 @@
+// Error types the CLI knows how to print: one line, the right exit code, no stack unless --verbose.
+
+export interface StormtunnelErrorOptions {
+  exitCode?: number;
+  /** What the user should do next, printed on its own line. */
+  hint?: string;
+  cause?: unknown;
+}
+
+export class StormtunnelError extends Error {
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+  constructor(message: string, options: StormtunnelErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? 1;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad input from the user (arguments, config files): exit code 2. */
+export class UsageError extends StormtunnelError {
+  constructor(message: string, options: Omit<StormtunnelErrorOptions, 'exitCode'> = {}) {
+    super(message, { ...options, exitCode: 2 });
+  }
+}
+
+/** A mistake in stormtunnel.config.*: names the file and the path inside it. */
+export class ConfigError extends UsageError {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+    options: Omit<StormtunnelErrorOptions, 'exitCode'> = {},
+  ) {
+    super(
+      problems.length === 1
+        ? `${file}: ${problems[0]}`
+        : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+      options,
+    );
+  }
+}
+
+/** A failure inside a plugin's tap, tagged with the plugin and hook names. */
+export class PluginError extends StormtunnelError {
+  readonly code = 'PLUGIN_ERROR';
+  constructor(
+    readonly plugin: string,
+    readonly hook: string,
+    cause: unknown,
+    message?: string,
+  ) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super(message ?? `plugin "${plugin}" failed in ${hook}: ${inner}`, {
+      cause,
+      exitCode: cause instanceof StormtunnelError ? cause.exitCode : 1,
+      hint: cause instanceof StormtunnelError ? cause.hint : undefined,
+    });
+  }
+}
+
+/** A command whose feature is not part of this build yet: says so instead of pretending. */
+export class NotBuiltError extends UsageError {
+  constructor(command: string, what: string) {
+    super(`stormtunnel ${command} is not available in this build yet: ${what}`);
+  }
+}
+
+/** The innermost error of a PluginError chain (what actually went wrong). */
+export function rootCause(err: unknown): unknown {
+  let e = err;
+  while (e instanceof PluginError) e = e.cause;
+  return e;
+}

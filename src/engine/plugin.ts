@@ -1,0 +1,100 @@
+// The plugin contract: a plugin is `{ name, apply(api) }`, built by a typed factory that validates its
+// options when the config loads. `api` is all a plugin ever sees of the engine.
+import type { z } from 'zod';
+import { UsageError } from './errors.js';
+import type { TapOnlyHooks } from './hooks.js';
+import type {
+  Clock,
+  CredentialRequest,
+  Credentials,
+  ErrorInfo,
+  ExpiryNotice,
+  Logger,
+  ReauthNotice,
+  RecoveryDecision,
+  ServiceName,
+  Services,
+  Settings,
+  TokenEvent,
+  TunnelStateChange,
+} from './types.js';
+
+export interface StormtunnelPlugin {
+  readonly name: string;
+  apply(api: PluginApi): void | Promise<void>;
+}
+
+/** A tunnel as declared in the config (after validation and defaults). */
+export interface TunnelConfig {
+  name: string;
+  profile: string | undefined;
+  region: string | undefined;
+  target: string;
+  remotePort: number;
+  localPort: number;
+  remoteHost: string | undefined;
+  bindAddress: string;
+  autostart: boolean;
+}
+
+export interface PluginApi {
+  /** The plugin's own name; every tap is registered under it. */
+  readonly name: string;
+  readonly hooks: TapOnlyHooks;
+  /** A logger bound to the plugin's name; secrets are redacted. */
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Aborted when the engine shuts down. */
+  readonly signal: AbortSignal;
+  readonly settings: Readonly<Settings>;
+  readonly tunnels: readonly TunnelConfig[];
+  /** Services, resolved after every plugin has applied (so one plugin can use what another provides). */
+  readonly services: Readonly<Services>;
+  /** Offers an implementation of a service (e.g. the keychain plugin provides `tokenStore`). */
+  provide<K extends ServiceName>(service: K, implementation: Services[K]): void;
+  /** Runs `task` every `intervalMs` on the engine's clock until shutdown; overlapping runs are skipped. */
+  every(intervalMs: number, task: () => Promise<void>): () => void;
+  /** Credentials for another profile, through the engine's own resolveCredentials (for chains). */
+  resolveCredentials: (request: CredentialRequest) => Promise<Credentials>;
+  /** Runs onError for a failure and returns the decision (fail when no plugin decides). */
+  reportError: (info: Omit<ErrorInfo, 'plugin'>) => Promise<RecoveryDecision>;
+  /** Raise the engine's notification hooks. */
+  readonly emit: {
+    tokenExpiring: (notice: ExpiryNotice) => Promise<void>;
+    reauthRequired: (notice: ReauthNotice) => Promise<void>;
+    tokenChanged: (event: TokenEvent) => Promise<void>;
+    tunnelState: (change: TunnelStateChange) => Promise<void>;
+  };
+}
+
+/** A plugin's options did not validate: reported as a config error (exit 2). */
+export class PluginOptionsError extends UsageError {
+  constructor(
+    readonly plugin: string,
+    problems: string[],
+  ) {
+    super(`plugin "${plugin}" options: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Validates a plugin factory's options with a zod schema, so mistakes fail when the config loads:
+ * `plugin "sso" options: sessions.work.useDeviceCode: expected boolean, got "yes"`.
+ */
+export function parsePluginOptions<S extends z.ZodType>(
+  plugin: string,
+  schema: S,
+  input: unknown,
+): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  throw new PluginOptionsError(
+    plugin,
+    result.error.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`),
+  );
+}
+
+/** Identity helper that gives a plugin object its type (for one-off plugins written inline in a config). */
+export function definePlugin(plugin: StormtunnelPlugin): StormtunnelPlugin {
+  return plugin;
+}

@@ -1,0 +1,291 @@
+// Public types of the engine: what hooks receive and return, the plugin API, and the services plugins use.
+// Plugin authors import these from 'stormtunnel'.
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SSOClient } from '@aws-sdk/client-sso';
+import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
+import type { STSClient } from '@aws-sdk/client-sts';
+
+/** AWS credentials as every hook and service passes them around. Never logged. */
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** When the credentials stop working; absent for long-term keys. */
+  expiration?: Date;
+  accountId?: string;
+  /** Which plugin or mechanism produced them (for `status` and logs), e.g. "sso", "assume-role". */
+  source?: string;
+}
+
+/** Why credentials are being asked for. */
+export type CredentialPurpose =
+  | { kind: 'tunnel'; tunnel: string }
+  | { kind: 'command'; command: string }
+  | { kind: 'source-profile'; forProfile: string }
+  | { kind: 'library' };
+
+export interface CredentialRequest {
+  profile: string;
+  region: string | undefined;
+  purpose: CredentialPurpose;
+  /** Profiles already on the way to this request (assume-role chains), oldest first. */
+  chain: readonly string[];
+  /** Skip in-memory caches (e.g. after an ExpiredToken error). */
+  forceRefresh?: boolean;
+}
+
+/** An engine-owned description of a connection about to be made; beforeConnect taps may amend it. */
+export interface ConnectDraft {
+  tunnel: string;
+  profile: string;
+  region: string;
+  target: string;
+  remotePort: number;
+  remoteHost: string | undefined;
+  localPort: number;
+  bindAddress: string;
+  documentName: string;
+  /** Filled by the engine from resolveCredentials before beforeConnect runs. */
+  credentials: Credentials | undefined;
+  /** Free-form notes a plugin can leave for later plugins (e.g. the tag it matched). */
+  annotations: Record<string, unknown>;
+}
+
+/** Returned by a beforeConnect tap to stop the connection. */
+export interface Veto {
+  veto: true;
+  reason: string;
+}
+
+export interface ExpiryNotice {
+  /** The SSO session key (sso-session name, or start URL for legacy profiles). */
+  session: string;
+  expiresAt: Date;
+  /** Milliseconds left when the notice was raised. */
+  remainingMs: number;
+  /** Whether a silent refresh is possible (a refresh token exists). */
+  refreshable: boolean;
+}
+
+/** The lifecycle step a failure happened in. */
+export type ErrorPhase =
+  'credentials' | 'sign-in' | 'token-refresh' | 'token-store' | 'connect' | 'data-channel' | 'command';
+
+export interface ErrorInfo {
+  phase: ErrorPhase;
+  /** 1 for the first failure of an operation, 2 for the failure of its first retry, ... */
+  attempt: number;
+  /** Milliseconds since the operation first started. */
+  elapsedMs: number;
+  /** The plugin the failure came from, if any. */
+  plugin: string | undefined;
+  /** The operation, e.g. "GetRoleCredentials" or "tunnel db". */
+  operation: string;
+  error: unknown;
+  /** Profile or SSO session involved, for messages. */
+  profile?: string;
+  ssoSession?: string;
+}
+
+export type RecoveryDecision =
+  | { action: 'retry'; afterMs: number; reason: string }
+  | { action: 'reauthenticate'; reason: string }
+  | { action: 'fail'; reason: string; message?: string; guidance?: string };
+
+export interface ReauthNotice {
+  session: string;
+  profile?: string;
+  reason: string;
+  /** Starts the sign-in for this session; what a notification click calls. */
+  signIn: () => Promise<void>;
+}
+
+export interface SignInRequest {
+  profile?: string;
+  ssoSession?: string;
+  noBrowser?: boolean;
+  useDeviceCode?: boolean;
+}
+
+export interface SignInResult {
+  session: string;
+  expiresAt: Date;
+  refreshable: boolean;
+}
+
+export interface SignOutRequest {
+  session?: string;
+  profile?: string;
+  all?: boolean;
+}
+
+export interface TokenEvent {
+  session: string;
+  expiresAt: Date;
+  how: 'sign-in' | 'refresh' | 'external';
+}
+
+export type TunnelState =
+  'starting' | 'connecting' | 'ready' | 'reconnecting' | 'waiting-for-sign-in' | 'failed' | 'stopped';
+
+export interface TunnelStateChange {
+  tunnel: string;
+  state: TunnelState;
+  previous: TunnelState | undefined;
+  detail?: string;
+}
+
+export interface ShutdownInfo {
+  reason: 'signal' | 'command-done' | 'error';
+}
+
+/** One line of `stormtunnel status`, contributed by a plugin. */
+export interface StatusEntry {
+  kind: 'sso-session' | 'profile' | 'tunnel' | 'token-store' | 'notifier' | 'other';
+  name: string;
+  state: string;
+  detail?: string;
+  ok: boolean;
+}
+
+export interface StatusRequest {
+  profiles: string[];
+  /** Whether to call AWS (GetCallerIdentity) to check credentials. */
+  live: boolean;
+}
+
+export interface StatusReport {
+  request: StatusRequest;
+  entries: StatusEntry[];
+}
+
+export interface MfaRequest {
+  profile: string;
+  mfaSerial: string;
+  roleArn: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services: interfaces the engine hands to plugins; plugins may provide implementations.
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export type TimerHandle = { readonly id: number };
+
+/** Time source and timers; tests inject a fake one. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+  /** Resolves after `ms`, or rejects with the signal's reason when aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** A stored SSO token and its client registration, as one record per SSO session. */
+export interface StoredToken {
+  session: string;
+  startUrl: string;
+  region: string;
+  accessToken: string;
+  expiresAt: Date;
+  refreshToken?: string;
+  clientId?: string;
+  clientSecret?: string;
+  registrationExpiresAt?: Date;
+}
+
+export interface TokenStore {
+  readonly kind: string;
+  /** null: nothing stored for that session. */
+  get(session: string): Promise<StoredToken | null>;
+  set(token: StoredToken): Promise<void>;
+  delete(session: string): Promise<void>;
+  /** A one-line description for `status` (e.g. "Secret Service", or why it is unavailable). */
+  describe(): Promise<{ available: boolean; detail: string }>;
+}
+
+export interface Notification {
+  /** Notifications with the same key are not repeated until `clear(key)`. */
+  key: string;
+  title: string;
+  message: string;
+  /** Called when the user clicks it, where the platform reports clicks. */
+  onClick?: () => void;
+}
+
+export interface Notifier {
+  notify(n: Notification): Promise<void>;
+  clear(key: string): void;
+}
+
+export type AwsServiceId = 'sso' | 'sso-oidc' | 'sts' | 'ssm';
+
+export interface AwsClientOptions {
+  region: string;
+  credentials?: Credentials;
+  profile?: string;
+}
+
+/** Builds AWS SDK clients with the endpoint, retry and logging settings the engine owns. */
+export interface AwsClientFactory {
+  endpointFor(service: AwsServiceId, profile?: string): string | undefined;
+  sso(options: AwsClientOptions): Promise<SSOClient>;
+  ssoOidc(options: AwsClientOptions): Promise<SSOOIDCClient>;
+  sts(options: AwsClientOptions): Promise<STSClient>;
+  ssm(options: AwsClientOptions): Promise<SSMClient>;
+}
+
+export interface Prompt {
+  /** Whether a person can answer (stdin and stdout are terminals). */
+  readonly interactive: boolean;
+  text(question: string, options?: { default?: string; secret?: boolean }): Promise<string>;
+  confirm(question: string, defaultValue?: boolean): Promise<boolean>;
+  /** Shows progress for something that waits; returns a handle to update and stop it. */
+  progress(text: string): ProgressHandle;
+}
+
+export interface ProgressHandle {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  stop(): void;
+}
+
+export interface Services {
+  tokenStore: TokenStore;
+  notifier: Notifier;
+  aws: AwsClientFactory;
+  prompt: Prompt;
+}
+
+export type ServiceName = keyof Services;
+
+// ---------------------------------------------------------------------------------------------
+// Settings (validated by the config schema; durations in milliseconds here).
+
+export interface RetrySettings {
+  maxAttempts: number;
+  maxRecoveryDurationMs: number;
+  jitter: boolean;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  throttleDelayMs: number;
+}
+
+export interface Settings {
+  autoRefresh: boolean;
+  earlyRefreshThresholdMs: number;
+  refreshCheckIntervalMs: number;
+  retry: RetrySettings;
+  /** Keep SSO tokens in the OS keychain. */
+  keychain: boolean;
+  /** Also write SSO tokens to the AWS CLI cache (~/.aws/sso/cache) so `aws` shares the sign-in. */
+  shareWithAwsCli: boolean;
+  notifications: boolean;
+}

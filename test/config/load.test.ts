@@ -1,0 +1,323 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadConfig } from '../../src/config/load.js';
+import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { ConfigError } from '../../src/engine/errors.js';
+import { captureLogger } from '../helpers/logger.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+
+const SRC = join(REPO_ROOT, 'src');
+const dirs: string[] = [];
+function project(files: Record<string, string>): string {
+  mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
+  // Inside the repo so that the configs can import the project's dependencies (zod), as a team's would.
+  const dir = mkdtempSync(join(REPO_ROOT, '.tmp', 'config-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const TUNNEL = `{ name: 'db', target: 'i-0123456789abcdef0', remotePort: 5432, localPort: 15432 }`;
+
+const load = suite('loading');
+
+const cleanup = () => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+};
+load.after(cleanup);
+
+load('a team plugin in a sibling .ts file loads from stormtunnel.config.ts and its hooks run', async () => {
+  const dir = project({
+    'team/audit.ts': `
+      import type { StormtunnelPlugin } from '${SRC}/engine/plugin.ts';
+      import { parsePluginOptions } from '${SRC}/engine/plugin.ts';
+      import { z } from 'zod';
+      const schema = z.strictObject({ allowed: z.array(z.string()) });
+      export function teamGuard(options: z.input<typeof schema>): StormtunnelPlugin {
+        const opts = parsePluginOptions('team-guard', schema, options);
+        return {
+          name: 'team-guard',
+          apply(api) {
+            api.hooks.beforeConnect.tap((draft) =>
+              opts.allowed.includes(draft.tunnel) ? undefined : { veto: true, reason: draft.tunnel + ' is not on the team list' });
+            api.hooks.resolveCredentials.tap(() => ({ accessKeyId: 'AKIATEAM', secretAccessKey: 'x', source: 'team' }));
+          },
+        };
+      }
+    `,
+    'stormtunnel.config.ts': `
+      import { defineConfig } from '${SRC}/config/define-config.ts';
+      import { teamGuard } from './team/audit.js';
+      const enabled = false;
+      export default defineConfig({
+        plugins: [[teamGuard({ allowed: ['db'] })], enabled && teamGuard({ allowed: [] }), null],
+        tunnels: [${TUNNEL}, { name: 'cache', target: 'i-0123456789abcdef0', remotePort: 6379, localPort: 0, autostart: false }],
+        settings: { earlyRefreshThreshold: '10m', retry: { maxAttempts: 3 } },
+      });
+    `,
+  });
+  const config = await loadConfig({ cwd: dir });
+  assert.is(config.file, 'stormtunnel.config.ts');
+  assert.equal(
+    config.plugins.map((p) => p.name),
+    ['team-guard'],
+  );
+  assert.is(config.tunnels.length, 2);
+  assert.equal(config.tunnels[0], {
+    name: 'db',
+    profile: undefined,
+    region: undefined,
+    target: 'i-0123456789abcdef0',
+    remotePort: 5432,
+    localPort: 15432,
+    remoteHost: undefined,
+    bindAddress: '127.0.0.1',
+    autostart: true,
+  });
+  assert.is(config.tunnels[1]?.autostart, false);
+  assert.is(config.settings.earlyRefreshThresholdMs, 600_000);
+  assert.is(config.settings.retry.maxAttempts, 3);
+  assert.is(config.settings.retry.maxRecoveryDurationMs, 120_000);
+
+  const engine = await createEngine({
+    plugins: config.plugins,
+    settings: config.settings,
+    logger: captureLogger(),
+  });
+  const creds = await engine.resolveCredentials({
+    profile: 'x',
+    region: undefined,
+    purpose: { kind: 'library' },
+    chain: [],
+  });
+  assert.is(creds.source, 'team');
+  const base = {
+    profile: 'x',
+    region: 'us-east-1',
+    target: 'i-0123456789abcdef0',
+    remotePort: 1,
+    remoteHost: undefined,
+    localPort: 1,
+    bindAddress: '127.0.0.1',
+    documentName: 'AWS-StartPortForwardingSession',
+    credentials: creds,
+    annotations: {},
+  };
+  await engine.prepareConnection({ ...base, tunnel: 'db' });
+  try {
+    await engine.prepareConnection({ ...base, tunnel: 'cache' });
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /stopped by plugin "team-guard": cache is not on the team list/);
+  }
+});
+
+load('no config file anywhere means built-in plugins and default settings', async () => {
+  const dir = project({ 'README.txt': 'nothing here' });
+  const config = await loadConfig({
+    cwd: dir,
+    builtins: () => [{ name: 'builtin', apply: () => undefined }],
+  });
+  assert.is(config.file, undefined);
+  assert.equal(
+    config.plugins.map((p) => p.name),
+    ['builtin'],
+  );
+  assert.equal(config.settings, DEFAULT_SETTINGS);
+});
+
+load('JSON, YAML, .stormtunnelrc and package.json#stormtunnel are found', async () => {
+  const cases: Record<string, string>[] = [
+    {
+      'stormtunnel.config.json': JSON.stringify({
+        tunnels: [{ name: 'j', target: 'i-0123456789abcdef0', remotePort: 1, localPort: 2 }],
+      }),
+    },
+    {
+      'stormtunnel.config.yaml':
+        'tunnels:\n  - name: y\n    target: i-0123456789abcdef0\n    remotePort: 1\n    localPort: 2\n',
+    },
+    {
+      '.stormtunnelrc':
+        '{"tunnels":[{"name":"rc","target":"i-0123456789abcdef0","remotePort":1,"localPort":2}]}',
+    },
+    {
+      'package.json': JSON.stringify({
+        name: 'x',
+        stormtunnel: {
+          tunnels: [{ name: 'pkg', target: 'i-0123456789abcdef0', remotePort: 1, localPort: 2 }],
+        },
+      }),
+    },
+  ];
+  const names: string[] = [];
+  for (const files of cases) names.push((await loadConfig({ cwd: project(files) })).tunnels[0]!.name);
+  assert.equal(names, ['j', 'y', 'rc', 'pkg']);
+});
+
+load('--config overrides the search', async () => {
+  const dir = project({
+    'stormtunnel.config.json': JSON.stringify({ tunnels: [] }),
+    'other/team.yaml':
+      'tunnels:\n  - name: other\n    target: i-0123456789abcdef0\n    remotePort: 1\n    localPort: 2\n',
+  });
+  const config = await loadConfig({ cwd: dir, file: 'other/team.yaml' });
+  assert.is(config.tunnels[0]?.name, 'other');
+  assert.is(config.file, 'other/team.yaml');
+});
+
+load.run();
+
+const mistakes = suite('config mistakes');
+mistakes.after(cleanup);
+
+async function problem(files: Record<string, string>, file?: string): Promise<string> {
+  try {
+    await loadConfig({ cwd: project(files), file });
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.is((err as ConfigError).exitCode, 2);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const json = (v: unknown) => ({ 'stormtunnel.config.json': JSON.stringify(v) });
+const t = (over: Record<string, unknown>) => ({
+  name: 'db',
+  target: 'i-0123456789abcdef0',
+  remotePort: 5432,
+  localPort: 15432,
+  ...over,
+});
+
+const CASES: [string, Record<string, string>, string | RegExp, string?][] = [
+  [
+    'a port that is not a number',
+    json({ tunnels: [t({}), t({ name: 'b', remotePort: '5432x', localPort: 2 })] }),
+    'stormtunnel.config.json: tunnels[1].remotePort: expected a port number 1-65535, got "5432x"',
+  ],
+  [
+    'a misspelt top-level key',
+    json({ tunels: [] }),
+    'stormtunnel.config.json: tunels: unknown setting (did you mean "tunnels"?)',
+  ],
+  [
+    'a misspelt tunnel key',
+    json({ tunnels: [t({ remoteport: 1 })] }),
+    'stormtunnel.config.json: tunnels[0].remoteport: unknown setting (did you mean "remotePort"?)',
+  ],
+  [
+    'duplicate tunnel names',
+    json({ tunnels: [t({}), t({ localPort: 2 })] }),
+    'stormtunnel.config.json: tunnels[1].name: "db" is already used by tunnels[0]; tunnel names must be unique',
+  ],
+  [
+    'duplicate local ports',
+    json({ tunnels: [t({}), t({ name: 'two' })] }),
+    'stormtunnel.config.json: tunnels[1].localPort: 15432 is already used by tunnel "db"; pick another port or 0 for a free one',
+  ],
+  [
+    'a target that is not an instance id',
+    json({ tunnels: [t({ target: 'db-server' })] }),
+    'stormtunnel.config.json: tunnels[0].target: expected an instance id like "i-0123456789abcdef0" (or "tag:Name=value"), got "db-server"',
+  ],
+  [
+    'a malformed region',
+    json({ tunnels: [t({ region: 'us-east1' })] }),
+    'stormtunnel.config.json: tunnels[0].region: expected an AWS region like "us-east-1", got "us-east1"',
+  ],
+  [
+    'a duration in words',
+    json({ settings: { earlyRefreshThreshold: '5 minutes' } }),
+    'stormtunnel.config.json: settings.earlyRefreshThreshold: expected a duration like 30 (seconds), "90s", "5m" or "1h", got "5 minutes"',
+  ],
+  [
+    'zero retry attempts',
+    json({ settings: { retry: { maxAttempts: 0 } } }),
+    'stormtunnel.config.json: settings.retry.maxAttempts: expected a whole number of attempts 1-50, got 0',
+  ],
+  [
+    'a misspelt nested setting',
+    json({ settings: { retry: { jiter: false } } }),
+    'stormtunnel.config.json: settings.retry.jiter: unknown setting (did you mean "jitter"?)',
+  ],
+  [
+    'a tunnel with no target',
+    json({ tunnels: [{ name: 'db', remotePort: 1, localPort: 2 }] }),
+    'stormtunnel.config.json: tunnels[0].target: expected an instance id like "i-0123456789abcdef0" (or "tag:Name=value"), got nothing',
+  ],
+  [
+    'tunnels that are not a list',
+    json({ tunnels: { name: 'db' } }),
+    'stormtunnel.config.json: tunnels: expected a list',
+  ],
+  [
+    'a plugin factory that was not called',
+    { 'stormtunnel.config.mjs': 'export default { plugins: [function sso() {}] }' },
+    'stormtunnel.config.mjs: plugins[0]: expected a plugin instance, got a function (did you forget to call it, e.g. sso() instead of sso?)',
+  ],
+  [
+    'two plugins with one name',
+    {
+      'stormtunnel.config.mjs':
+        'const p = () => ({ name: "x", apply() {} }); export default { plugins: [p(), [p()]] }',
+    },
+    'stormtunnel.config.mjs: plugins: two plugins are named "x" (entries 0 and 1); names must be unique',
+  ],
+  [
+    'a TypeScript syntax error',
+    { 'stormtunnel.config.ts': 'export default {\n  tunnels: [\n}' },
+    /^stormtunnel\.config\.ts: line 3, column 1: Unexpected "\}"$/,
+  ],
+  [
+    'plugin options a factory rejects',
+    {
+      'stormtunnel.config.ts': `import { parsePluginOptions } from '${SRC}/engine/plugin.ts';\nimport { z } from 'zod';\nconst f = (o: unknown) => ({ name: 'team', apply() {}, opts: parsePluginOptions('team', z.strictObject({ quiet: z.boolean() }), o) });\nexport default { plugins: [f({ quiet: 'yes' })] };`,
+    },
+    /^stormtunnel\.config\.ts: plugin "team" options: quiet: /,
+  ],
+  ['a --config file that does not exist', {}, 'nope.ts: file not found', 'nope.ts'],
+];
+
+for (const [name, files, expected, file] of CASES) {
+  mistakes(name, async () => {
+    const msg = await problem(files, file);
+    if (typeof expected === 'string') assert.is(msg, expected);
+    else if (!expected.test(msg)) assert.unreachable(`unexpected message: ${msg}`);
+    else assert.match(msg, expected);
+    assert.not.match(msg, /\n/, 'one line');
+  });
+}
+
+mistakes('every mistake in a file is reported at once', async () => {
+  const msg = await problem(json({ tunnels: [t({ remotePort: 0 }), t({ name: 'x', localPort: -1 })] }));
+  assert.match(msg, /2 problems/);
+  assert.match(msg, /tunnels\[0\]\.remotePort: expected a port number 1-65535, got 0/);
+  assert.match(
+    msg,
+    /tunnels\[1\]\.localPort: expected a port number 0-65535 \(0 picks a free port\), got -1/,
+  );
+});
+
+mistakes('the CLI prints a config mistake as one line, exit code 2, no stack trace', async () => {
+  const dir = project(json({ tunnels: [t({ remotePort: '5432x' })] }));
+  const r = await runCli(['plugins'], { cwd: dir });
+  assert.is(r.code, 2);
+  assert.is(
+    r.stderr,
+    'stormtunnel: stormtunnel.config.json: tunnels[0].remotePort: expected a port number 1-65535, got "5432x"\n',
+  );
+  assert.is(r.stdout, '');
+  const verbose = await runCli(['plugins', '--verbose'], { cwd: dir });
+  assert.is(verbose.code, 2);
+  assert.match(verbose.stderr, /at /, '--verbose adds the stack');
+});
+
+mistakes.run();
