@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,10 +12,10 @@ import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
 const SRC = join(REPO_ROOT, 'src');
 const dirs: string[] = [];
-function project(files: Record<string, string>): string {
-  mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
+function project(files: Record<string, string>, base = join(REPO_ROOT, '.tmp')): string {
+  mkdirSync(base, { recursive: true });
   // Inside the repo so that the configs can import the project's dependencies (zod), as a team's would.
-  const dir = mkdtempSync(join(REPO_ROOT, '.tmp', 'config-'));
+  const dir = mkdtempSync(join(base, 'config-'));
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
@@ -119,7 +120,8 @@ load('a team plugin in a sibling .ts file loads from stormtunnel.config.ts and i
 });
 
 load('no config file anywhere means built-in plugins and default settings', async () => {
-  const dir = project({ 'README.txt': 'nothing here' });
+  // Outside the repo, whose own stormtunnel.config.ts the search would otherwise find.
+  const dir = project({ 'README.txt': 'nothing here' }, tmpdir());
   const config = await loadConfig({
     cwd: dir,
     builtins: () => [{ name: 'builtin', apply: () => undefined }],
