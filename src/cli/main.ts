@@ -1,5 +1,6 @@
 // Entry point of the `stormtunnel` binary: runs the program, prints failures as one line, sets exit codes.
 import { CommanderError } from 'commander';
+import { classifyError, type Classification } from '../engine/classify.js';
 import { rootCause } from '../engine/errors.js';
 import { redactString } from '../log/redact.js';
 import { buildProgram } from './program.js';
@@ -23,19 +24,42 @@ export async function main(
   }
 }
 
-/** One line (plus a hint line) for a failure; the stack only with --verbose. Returns the exit code. */
+/**
+ * One line for a failure, in the product's words ("Contact AWS Administrator: ..."), then the next step.
+ * --verbose adds the AWS request id and the original error with its stack. Returns the exit code.
+ */
 export function reportError(err: unknown, stderr: NodeJS.WritableStream, verbose: boolean): number {
-  const e = err as { message?: unknown; hint?: unknown; exitCode?: unknown; stack?: unknown };
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  stderr.write(`stormtunnel: ${redactString(message)}\n`);
-  if (typeof e?.hint === 'string') stderr.write(`  → ${redactString(e.hint)}\n`);
-  if (verbose) {
-    const root = rootCause(err) as { stack?: unknown };
-    const stack =
-      typeof root?.stack === 'string' ? root.stack : typeof e?.stack === 'string' ? e.stack : undefined;
-    if (stack) stderr.write(redactString(stack) + '\n');
+  const e = err as { message?: unknown; hint?: unknown; exitCode?: unknown; classification?: Classification };
+  let message: string;
+  let hint: string | undefined;
+  let exitCode: number;
+  let classification = e?.classification;
+  if (typeof e?.exitCode === 'number') {
+    message = typeof e.message === 'string' ? e.message : String(err);
+    hint = typeof e.hint === 'string' ? e.hint : undefined;
+    exitCode = e.exitCode;
+  } else {
+    // Not one of ours: an AWS or system error that reached the top; classify it for the user.
+    classification = classifyError(err);
+    message = `${classification.title}: ${classification.detail}`;
+    hint = classification.next;
+    exitCode = classification.exitCode;
   }
-  return typeof e?.exitCode === 'number' ? e.exitCode : 1;
+  stderr.write(`stormtunnel: ${redactString(message)}\n`);
+  if (hint) stderr.write(`  → ${redactString(hint)}\n`);
+  if (verbose) {
+    if (classification?.requestId) stderr.write(`  AWS request id: ${classification.requestId}\n`);
+    if (classification?.code) stderr.write(`  error code: ${classification.code}\n`);
+    // The original error: the innermost cause of plugin tags and recovery wrappers.
+    let original: unknown = rootCause(err);
+    while (original instanceof Error && 'classification' in original && original.cause !== undefined)
+      original = original.cause;
+    const o = original as { stack?: unknown; message?: unknown };
+    const text =
+      typeof o?.stack === 'string' ? o.stack : typeof o?.message === 'string' ? o.message : String(original);
+    stderr.write(redactString(text) + '\n');
+  }
+  return exitCode;
 }
 
 const invokedDirectly = process.argv[1] && /(?:stormtunnel(?:\.js)?|main\.[jt]s)$/.test(process.argv[1]);

@@ -4,14 +4,17 @@ import { PluginError, StormtunnelError } from './errors.js';
 import { BAIL_HOOKS, createHooks, HOOK_KINDS, ISOLATED_HOOKS } from './hooks.js';
 import type { EngineHooks, HookName, StartContext, TapOnlyHook, TapOnlyHooks } from './hooks.js';
 import type { PluginApi, StormtunnelPlugin, TunnelConfig } from './plugin.js';
+import { classifyError, type Classification } from './classify.js';
 import { defaultServices } from './default-services.js';
+import { runWithRecovery } from './recovery.js';
 import type {
   Clock,
   ConnectDraft,
   CredentialRequest,
   Credentials,
-  ErrorInfo,
+  ErrorReport,
   Logger,
+  RecoverableOperation,
   RecoveryDecision,
   ServiceName,
   Services,
@@ -71,7 +74,10 @@ export interface Engine {
   resolveCredentials(request: CredentialRequest): Promise<Credentials>;
   /** Fills credentials, runs beforeConnect; throws ConnectionVetoedError on a veto. */
   prepareConnection(draft: ConnectDraft): Promise<ConnectDraft>;
-  handleError(info: ErrorInfo): Promise<RecoveryDecision>;
+  /** Classifies the failure, runs onError, and returns the decision (fail when no plugin decides). */
+  handleError(report: ErrorReport): Promise<{ decision: RecoveryDecision; classification: Classification }>;
+  /** Runs `fn` with recovery (see src/engine/recovery.ts); for commands, outside any plugin. */
+  recover<T>(operation: RecoverableOperation, fn: (attempt: number) => Promise<T>): Promise<T>;
   signIn(request: SignInRequest): Promise<SignInResult>;
   signOut(request: SignOutRequest): Promise<void>;
   collectStatus(request: StatusRequest): Promise<StatusReport>;
@@ -151,9 +157,33 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       return draft;
     },
 
-    async handleError(info) {
-      const decision = await hooks.onError.promise(info);
-      return decision ?? { action: 'fail', reason: 'no plugin offered a recovery' };
+    async handleError(report) {
+      const { action, ...rest } = report;
+      const classification = classifyError(report.error, {
+        operation: report.operation,
+        profile: report.profile,
+        ssoSession: report.ssoSession,
+        action,
+      });
+      const decision = (await hooks.onError.promise({ ...rest, classification })) ?? {
+        action: 'fail' as const,
+        reason: 'no plugin offered a recovery',
+      };
+      return { decision, classification };
+    },
+
+    recover(operation, fn) {
+      return runWithRecovery(
+        {
+          handleError: (r) => engine.handleError(r),
+          clock,
+          signal: controller.signal,
+          logger,
+          plugin: undefined,
+        },
+        operation,
+        fn,
+      );
     },
 
     async signIn(request) {
@@ -265,7 +295,19 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         return cancel;
       },
       resolveCredentials: (request) => engine.resolveCredentials(request),
-      reportError: (info) => engine.handleError({ ...info, plugin: plugin.name }),
+      reportError: async (info) => (await engine.handleError({ ...info, plugin: plugin.name })).decision,
+      recover: (operation, fn) =>
+        runWithRecovery(
+          {
+            handleError: (r) => engine.handleError(r),
+            clock,
+            signal: controller.signal,
+            logger: pluginLogger,
+            plugin: plugin.name,
+          },
+          operation,
+          fn,
+        ),
       emit: {
         tokenExpiring: (n) => hooks.onTokenExpiring.promise(n),
         reauthRequired: (n) => hooks.onReauthRequired.promise(n),

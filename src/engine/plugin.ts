@@ -7,10 +7,11 @@ import type {
   Clock,
   CredentialRequest,
   Credentials,
-  ErrorInfo,
+  ErrorReport,
   ExpiryNotice,
   Logger,
   ReauthNotice,
+  RecoverableOperation,
   RecoveryDecision,
   ServiceName,
   Services,
@@ -57,7 +58,12 @@ export interface PluginApi {
   /** Credentials for another profile, through the engine's own resolveCredentials (for chains). */
   resolveCredentials: (request: CredentialRequest) => Promise<Credentials>;
   /** Runs onError for a failure and returns the decision (fail when no plugin decides). */
-  reportError: (info: Omit<ErrorInfo, 'plugin'>) => Promise<RecoveryDecision>;
+  reportError: (info: Omit<ErrorReport, 'plugin'>) => Promise<RecoveryDecision>;
+  /**
+   * Runs `fn`; on failure asks onError and carries out the decision (waits and retries, re-authenticates,
+   * or throws a RecoveryFailedError carrying the user-facing message).
+   */
+  recover: <T>(operation: RecoverableOperation, fn: (attempt: number) => Promise<T>) => Promise<T>;
   /** Raise the engine's notification hooks. */
   readonly emit: {
     tokenExpiring: (notice: ExpiryNotice) => Promise<void>;

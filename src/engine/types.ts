@@ -4,6 +4,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SSOClient } from '@aws-sdk/client-sso';
 import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { Classification } from './classify.js';
 
 /** AWS credentials as every hook and service passes them around. Never logged. */
 export interface Credentials {
@@ -72,6 +73,8 @@ export type ErrorPhase =
   'credentials' | 'sign-in' | 'token-refresh' | 'token-store' | 'connect' | 'data-channel' | 'command';
 
 export interface ErrorInfo {
+  /** What kind of failure this is, and the message the user will see (src/engine/classify.ts). */
+  classification: Classification;
   phase: ErrorPhase;
   /** 1 for the first failure of an operation, 2 for the failure of its first retry, ... */
   attempt: number;
@@ -85,6 +88,21 @@ export interface ErrorInfo {
   /** Profile or SSO session involved, for messages. */
   profile?: string;
   ssoSession?: string;
+}
+
+/** What a plugin or the engine reports about a failure; the engine adds the classification. */
+export type ErrorReport = Omit<ErrorInfo, 'classification'> & { action?: string };
+
+/** An operation run with recovery: failures go to onError and its decision is carried out. */
+export interface RecoverableOperation {
+  phase: ErrorPhase;
+  operation: string;
+  profile?: string;
+  ssoSession?: string;
+  /** The IAM action, for "Contact AWS Administrator" when the denial message names none. */
+  action?: string;
+  /** Called on a `reauthenticate` decision; the operation is retried once it resolves. */
+  reauthenticate?: () => Promise<void>;
 }
 
 export type RecoveryDecision =

@@ -314,7 +314,9 @@ onError(
       error: err,
     });
     assert.equal(d1, { action: 'retry', afterMs: 200, reason: 'network' });
-    assert.equal(got[0], {
+    const { classification, ...rest } = got[0] as { classification: { class: string } };
+    assert.is(classification.class, 'unknown', 'the engine classifies every failure before onError');
+    assert.equal(rest, {
       phase: 'credentials',
       attempt: 2,
       elapsedMs: 1500,

@@ -1,0 +1,353 @@
+// Every failure (AWS calls, sign-in, token store, tunnels) is classified here, once. The class decides the
+// recovery strategy and the message the user sees, from the product's error-message table.
+import { rootCause, StormtunnelError } from './errors.js';
+
+export type ErrorClass =
+  | 'network'
+  | 'throttled'
+  | 'token-expired'
+  | 'sso-config'
+  | 'permission-denied'
+  | 'credentials-invalid'
+  | 'target'
+  | 'vetoed'
+  | 'usage'
+  | 'unknown';
+
+/** The product's messages, keyed by class. */
+export const ERROR_TITLES: Readonly<Record<ErrorClass, string>> = Object.freeze({
+  network: 'Check Network Connection',
+  throttled: 'Rate Limited',
+  'token-expired': 'SSO Authentication Required',
+  'sso-config': 'SSO Configuration Invalid',
+  'permission-denied': 'Contact AWS Administrator',
+  'credentials-invalid': 'Update Credentials Required',
+  target: 'Target Unavailable',
+  vetoed: 'Connection Stopped by Plugin',
+  usage: 'Invalid Input',
+  unknown: 'Unexpected Error',
+});
+
+/** Exit codes by class, so scripts can tell failures apart (documented in docs/troubleshooting.md). */
+export const EXIT_CODES: Readonly<Record<ErrorClass, number>> = Object.freeze({
+  unknown: 1,
+  usage: 2,
+  'token-expired': 3,
+  'permission-denied': 4,
+  'credentials-invalid': 5,
+  network: 6,
+  throttled: 7,
+  target: 8,
+  'sso-config': 9,
+  vetoed: 10,
+});
+
+export interface Classification {
+  class: ErrorClass;
+  /** The product message, e.g. "Contact AWS Administrator". */
+  title: string;
+  /** One line saying what happened. */
+  detail: string;
+  /** One line saying what to do next. */
+  next: string;
+  /** The AWS error name or Node error code, e.g. "AccessDeniedException", "ECONNRESET". */
+  code: string | undefined;
+  /** What the service asked us to wait (Retry-After), in ms. */
+  retryAfterMs: number | undefined;
+  requestId: string | undefined;
+  httpStatus: number | undefined;
+  /** The denied IAM action, when the message names one (e.g. "ssm:StartSession"). */
+  deniedAction: string | undefined;
+  exitCode: number;
+}
+
+export interface ClassifyContext {
+  operation?: string;
+  profile?: string;
+  ssoSession?: string;
+  /** IAM action of the operation, used when a denial message does not name one. */
+  action?: string;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const NETWORK_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
+]);
+const SERVER_NAMES = new Set([
+  'InternalServerError',
+  'InternalServerException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalError',
+]);
+const THROTTLE_NAMES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'SlowDownException',
+  'ProvisionedThroughputExceededException',
+]);
+const TOKEN_NAMES = new Set([
+  'UnauthorizedException',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidGrantException',
+  'SsoTokenMissing',
+  'RequestExpired',
+]);
+const SSO_CONFIG_NAMES = new Set([
+  'InvalidClientException',
+  'UnauthorizedClientException',
+  'InvalidScopeException',
+  'InvalidRequestException',
+  'InvalidRequestRegionException',
+  'UnsupportedGrantTypeException',
+  'InvalidClientMetadataException',
+  'InvalidRedirectUriException',
+  'AwsConfigError',
+]);
+const DENIED_NAMES = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'ForbiddenException',
+  'UnauthorizedOperation',
+  'AuthorizationErrorException',
+  'AuthorizationPendingDenied',
+]);
+const CREDENTIAL_NAMES = new Set([
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'InvalidAccessKeyId',
+  'AuthFailure',
+  'MissingAuthenticationToken',
+  'CredentialsProviderError',
+]);
+const TARGET_NAMES = new Set([
+  'TargetNotConnected',
+  'InvalidInstanceId',
+  'InvalidTarget',
+  'InvalidDocument',
+  'ConnectToPortError',
+  'EADDRINUSE',
+  'EADDRNOTAVAIL',
+  'TargetUnknown',
+]);
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  errorClass?: unknown;
+  $metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string };
+  $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
+  cause?: unknown;
+}
+
+function errorCode(e: ErrorLike): string | undefined {
+  if (typeof e.code === 'string' && e.code) return e.code;
+  if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name;
+  return undefined;
+}
+
+/** Retry-After (seconds or HTTP date) or x-amz-retry-after (ms), in ms. */
+export function retryAfterMs(
+  headers: Record<string, string | undefined> | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const key = k.toLowerCase();
+    if (key === 'x-amz-retry-after' && /^\d+$/.test(v)) return Number(v);
+    if (key === 'retry-after') {
+      if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+      const at = Date.parse(v);
+      if (!Number.isNaN(at)) return Math.max(0, at - now);
+    }
+  }
+  return undefined;
+}
+
+/** Network errors are often wrapped (fetch's `cause`, AggregateError); look a few levels down. */
+function findNetworkCode(e: unknown, depth = 0): string | undefined {
+  if (!e || typeof e !== 'object' || depth > 4) return undefined;
+  const code = (e as ErrorLike).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+  const name = (e as ErrorLike).name;
+  if (typeof name === 'string' && NETWORK_NAMES.has(name)) return name;
+  if (e instanceof AggregateError)
+    for (const inner of e.errors)
+      if (findNetworkCode(inner, depth + 1)) return findNetworkCode(inner, depth + 1);
+  return findNetworkCode((e as ErrorLike).cause, depth + 1);
+}
+
+export function classifyError(error: unknown, context: ClassifyContext = {}): Classification {
+  const root = rootCause(error);
+  const e = (root && typeof root === 'object' ? root : { message: String(root) }) as ErrorLike;
+  const message = typeof e.message === 'string' ? e.message.split('\n')[0]!.trim() : String(root);
+  const code = errorCode(e);
+  const httpStatus = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const requestId = e.$metadata?.requestId;
+  const op = context.operation ? ` (${context.operation})` : '';
+  const who = context.ssoSession
+    ? `SSO session "${context.ssoSession}"`
+    : context.profile
+      ? `profile "${context.profile}"`
+      : 'your sign-in';
+  const base = { code, requestId, httpStatus, retryAfterMs: undefined, deniedAction: undefined };
+  const make = (
+    cls: ErrorClass,
+    detail: string,
+    next: string,
+    extra: Partial<Classification> = {},
+  ): Classification => ({
+    ...base,
+    class: cls,
+    title: ERROR_TITLES[cls],
+    detail,
+    next,
+    exitCode: EXIT_CODES[cls],
+    ...extra,
+  });
+
+  // Our own errors that already carry a class.
+  if (typeof e.errorClass === 'string' && e.errorClass in ERROR_TITLES) {
+    const own = root as StormtunnelError;
+    return make(
+      e.errorClass as ErrorClass,
+      message,
+      own.hint ?? defaultNext(e.errorClass as ErrorClass, who),
+    );
+  }
+  if (root instanceof StormtunnelError && root.exitCode === 2) {
+    return make('usage', message, root.hint ?? 'fix the input named above and run the command again');
+  }
+  if (code === 'ConnectionVetoedError' || (root instanceof Error && root.name === 'ConnectionVetoedError')) {
+    return make('vetoed', message, 'the plugin named above decided this; change its settings or the tunnel');
+  }
+
+  if (code && THROTTLE_NAMES.has(code)) {
+    return make(
+      'throttled',
+      `AWS is limiting request rates${op}: ${code}`,
+      'stormtunnel waits and retries; with many tunnels, start fewer at once',
+      {
+        retryAfterMs: retryAfterMs(e.$response?.headers),
+      },
+    );
+  }
+  if (httpStatus === 429) {
+    return make(
+      'throttled',
+      `AWS is limiting request rates${op} (HTTP 429)`,
+      'stormtunnel waits and retries',
+      {
+        retryAfterMs: retryAfterMs(e.$response?.headers),
+      },
+    );
+  }
+  if (code && TOKEN_NAMES.has(code)) {
+    const revoked = code === 'InvalidGrantException';
+    return make(
+      'token-expired',
+      revoked
+        ? `the sign-in for ${who} was revoked or has ended${op}`
+        : `the sign-in for ${who} has expired${op}: ${code}`,
+      `run: stormtunnel login${context.profile ? ` --profile ${context.profile}` : ''}`,
+    );
+  }
+  if (code && SSO_CONFIG_NAMES.has(code)) {
+    return make(
+      'sso-config',
+      `${message}${op}`,
+      'check sso_start_url, sso_region and sso_registration_scopes in your AWS config (stormtunnel profiles)',
+    );
+  }
+  if (code && DENIED_NAMES.has(code)) {
+    const action = /perform:\s*([\w-]+:[\w*]+)/.exec(message)?.[1] ?? context.action;
+    return make(
+      'permission-denied',
+      `${action ? `${action} was denied` : 'access was denied'}${context.profile ? ` for profile "${context.profile}"` : ''}${op}`,
+      `ask your AWS administrator to allow ${action ?? 'the action above'} for your role`,
+      { deniedAction: action },
+    );
+  }
+  if (code && CREDENTIAL_NAMES.has(code)) {
+    return make(
+      'credentials-invalid',
+      `AWS does not accept the credentials of ${who}${op}: ${code}`,
+      'update the access keys in ~/.aws/credentials (aws configure) or sign in again',
+    );
+  }
+  if (code && TARGET_NAMES.has(code)) {
+    return make('target', `${message}${op}`, targetNext(code));
+  }
+  const net = findNetworkCode(root);
+  if (net) {
+    return make(
+      'network',
+      `could not reach AWS${op}: ${net}`,
+      'check your network connection, VPN and proxy settings',
+      { code: net },
+    );
+  }
+  if ((code && SERVER_NAMES.has(code)) || (httpStatus !== undefined && httpStatus >= 500)) {
+    return make(
+      'network',
+      `AWS had a temporary failure${op}: ${code ?? `HTTP ${httpStatus}`}`,
+      'stormtunnel retries; if it persists, check the AWS Health Dashboard',
+    );
+  }
+  return make('unknown', `${message}${op}`, 'run again with --verbose for details');
+}
+
+function defaultNext(cls: ErrorClass, who: string): string {
+  if (cls === 'token-expired') return `sign in again to ${who}: stormtunnel login`;
+  return 'run again with --verbose for details';
+}
+
+function targetNext(code: string): string {
+  switch (code) {
+    case 'TargetNotConnected':
+      return 'check that the instance is running in that region, has the SSM Agent and the AmazonSSMManagedInstanceCore role';
+    case 'EADDRINUSE':
+      return 'another program uses that local port: pick another localPort, or 0 for a free one';
+    case 'ConnectToPortError':
+      return 'nothing listens on the remote port on the target: check the service and remotePort';
+    case 'InvalidDocument':
+      return 'the Session Manager document is not available in this account or region';
+    default:
+      return 'check the target instance id and region of the tunnel';
+  }
+}
+
+/** Whether the class is worth retrying automatically. */
+export function isTransient(c: Classification): boolean {
+  return c.class === 'network' || c.class === 'throttled';
+}
