@@ -1,0 +1,638 @@
+// Session Manager data-channel client: WebSocket, open JSON, handshake, basic or mux port forwarding,
+// WebSocket-ping dead-endpoint detection and resume (new token, same sequence state, no new handshake).
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { parseAckContent } from './ack.js';
+import { BasicStream } from './basic-stream.js';
+import { ConnectToPortError, DataChannelClosedError, HandshakeError } from './errors.js';
+import { decodeFlag, encodeFlag } from './flags.js';
+import { decodeMessage } from './frame.js';
+import {
+  ActionStatus,
+  buildHandshakeResponse,
+  parseHandshakeComplete,
+  parseHandshakeRequest,
+  readSessionTypeParameters,
+} from './handshake.js';
+import { Sequencer } from './sequencer.js';
+import { SmuxSession } from './smux.js';
+import { realTimers } from './timers.js';
+import {
+  MessageType,
+  PayloadType,
+  PortFlag,
+  type ClientMessage,
+  type DataChannel,
+  type DataChannelClosedInfo,
+  type DataChannelMode,
+  type DataChannelOptions,
+  type DataChannelStats,
+  type OpenDataChannelInput,
+  type PortSessionProperties,
+  type ProcessedClientAction,
+  type TimerApi,
+  type TunnelStream,
+} from './types.js';
+import { CLIENT_VERSION, clientSmuxKeepAlive, clientUsesMux } from './versions.js';
+
+/** Opens the data channel and resolves once the handshake is complete. */
+export async function openDataChannel(options: DataChannelOptions): Promise<DataChannel> {
+  const ch = new DataChannelClient(options);
+  await ch.start();
+  return ch;
+}
+
+type State = 'init' | 'handshaking' | 'open' | 'resuming' | 'closed';
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+class DataChannelClient extends EventEmitter implements DataChannel {
+  mode: DataChannelMode = 'basic';
+  agentVersion = '';
+  sessionProperties: PortSessionProperties = {};
+  customerMessage = '';
+
+  private state: State = 'init';
+  private readonly timers: TimerApi;
+  private readonly clientVersion: string;
+  private readonly seq: Sequencer;
+  private url: string;
+  private token: string;
+  private ws: WebSocket | undefined;
+  private smux: SmuxSession | undefined;
+  private basicCurrent: BasicStream | undefined;
+  private readonly basicWaiters: { resolve: (s: TunnelStream) => void; reject: (e: Error) => void }[] = [];
+  private readonly drainWaiters: ((err?: Error | null) => void)[] = [];
+  private pendingConnectErrors = 0;
+  private handshakeWait: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private handshakeTimer: unknown;
+  private responded = false;
+  private pingTimer: unknown;
+  private lastReceived = 0;
+  private outage: { start: number; attempts: number } | undefined;
+  private resuming = false;
+  private terminating = false;
+  private sleeper: { timer: unknown; resolve: () => void } | undefined;
+  private connections = 0;
+  private resumes = 0;
+
+  constructor(private readonly opts: DataChannelOptions) {
+    super();
+    this.timers = opts.timers ?? realTimers;
+    this.clientVersion = opts.clientVersion ?? CLIENT_VERSION;
+    this.url = opts.streamUrl;
+    this.token = opts.tokenValue;
+    this.seq = new Sequencer({
+      role: 'client',
+      deliver: (m) => this.onAgentMessage(m),
+      timers: this.timers,
+      window: opts.window,
+      reorderLimit: opts.reorderLimit ?? { maxMessages: 10_000 },
+    });
+    this.seq.on('drain', () => this.onDrain());
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  start(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.handshakeWait = { resolve, reject };
+      this.state = 'handshaking';
+      this.handshakeTimer = this.timers.setTimeout(
+        () => this.failOpen(new HandshakeError('timed out waiting for the handshake to complete')),
+        this.opts.handshakeTimeoutMs ?? 30_000,
+      );
+      this.dial().then(
+        (ws) => this.attachWs(ws),
+        (err: unknown) => this.failOpen(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+  }
+
+  stats(): DataChannelStats {
+    return {
+      connections: this.connections,
+      resumes: this.resumes,
+      openStreams: this.mode === 'mux' ? (this.smux?.streamCount ?? 0) : this.basicCurrent ? 1 : 0,
+      sequencer: this.seq.stats(),
+      rtoMs: this.seq.rto,
+    };
+  }
+
+  async openStream(): Promise<TunnelStream> {
+    if (this.state === 'closed') throw new DataChannelClosedError('data channel is closed');
+    if (this.state === 'handshaking' || this.state === 'init') throw new Error('handshake not complete');
+    if (this.mode === 'mux') {
+      if (!this.smux) throw new DataChannelClosedError('mux session is closed');
+      return this.smux.openStream();
+    }
+    if (!this.basicCurrent) return this.createBasic();
+    return new Promise<TunnelStream>((resolve, reject) => this.basicWaiters.push({ resolve, reject }));
+  }
+
+  async terminate(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.terminating = true;
+    this.seq.send(PayloadType.Flag, encodeFlag(PortFlag.TerminateSession));
+    // Bounded wait for the agent to ack the flag (it may also close on us first).
+    for (let i = 0; i < 60 && !this.isClosed() && this.seq.unackedCount > 0; i++) await this.sleep(50);
+    this.finish({ reason: 'terminated' });
+  }
+
+  async close(): Promise<void> {
+    this.finish({ reason: 'closed' });
+  }
+
+  // ---- connection management ----
+
+  private log(event: string, detail: Record<string, unknown> = {}): void {
+    this.opts.log?.(event, { sessionId: this.opts.sessionId, ...detail });
+  }
+
+  private emitError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  private dial(): Promise<WebSocket> {
+    const url = this.url;
+    const timeoutMs = this.opts.connectTimeoutMs ?? 15_000;
+    const ws = this.opts.wsFactory
+      ? this.opts.wsFactory(url)
+      : new WebSocket(url, {
+          perMessageDeflate: false,
+          handshakeTimeout: timeoutMs,
+          maxPayload: 64 * 1024 * 1024,
+        });
+    return new Promise<WebSocket>((resolve, reject) => {
+      const cleanup = (): void => {
+        this.timers.clearTimeout(timer);
+        ws.off('open', onOpen);
+        ws.off('error', onError);
+        ws.off('close', onClose);
+      };
+      const fail = (err: Error): void => {
+        cleanup();
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(err);
+      };
+      const onOpen = (): void => {
+        cleanup();
+        const open: OpenDataChannelInput = {
+          MessageSchemaVersion: '1.0',
+          RequestId: randomUUID(),
+          TokenValue: this.token,
+          ClientId: this.opts.clientId,
+          ClientVersion: this.clientVersion,
+        };
+        ws.send(JSON.stringify(open));
+        resolve(ws);
+      };
+      const onError = (err: Error): void => fail(err);
+      const onClose = (code: number): void => fail(new Error(`WebSocket closed before open (${code})`));
+      const timer = this.timers.setTimeout(() => fail(new Error('WebSocket open timed out')), timeoutMs);
+      ws.once('open', onOpen);
+      ws.once('error', onError);
+      ws.once('close', onClose);
+    });
+  }
+
+  private attachWs(ws: WebSocket): void {
+    if (this.state === 'closed') {
+      ws.terminate();
+      return;
+    }
+    this.ws = ws;
+    this.connections++;
+    this.lastReceived = this.timers.now();
+    ws.on('message', (data, isBinary) => this.onFrame(ws, data, isBinary));
+    ws.on('pong', () => {
+      if (ws === this.ws) this.markAlive();
+    });
+    ws.on('error', (err) => this.log('websocket-error', { message: err.message }));
+    ws.on('close', (code, reason) => {
+      const why = reason.length > 0 ? ` ${reason.toString()}` : '';
+      this.onLost(ws, `WebSocket closed (${code}${why})`, code);
+    });
+    this.seq.attach({
+      send: (frame) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+      },
+    });
+    this.startPing();
+    this.log('connected', { connection: this.connections });
+  }
+
+  private startPing(): void {
+    this.stopPing();
+    const interval = this.opts.pingIntervalMs ?? 5000;
+    const deadAfter = this.opts.deadAfterMs ?? 20_000;
+    this.pingTimer = this.timers.setInterval(() => {
+      const ws = this.ws;
+      if (!ws) return;
+      if (this.timers.now() - this.lastReceived > deadAfter) {
+        this.log('dead-endpoint', { silentMs: this.timers.now() - this.lastReceived });
+        this.onLost(ws, 'endpoint unresponsive (no pong)', 0);
+        ws.terminate();
+        return;
+      }
+      try {
+        ws.ping();
+      } catch {
+        /* close follows */
+      }
+    }, interval);
+  }
+
+  private stopPing(): void {
+    if (this.pingTimer !== undefined) this.timers.clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  private markAlive(): void {
+    this.lastReceived = this.timers.now();
+    // Traffic on a new connection proves the resume worked: the next outage gets a fresh budget.
+    this.outage = undefined;
+  }
+
+  private onLost(ws: WebSocket, cause: string, code: number): void {
+    if (ws !== this.ws) return;
+    this.ws = undefined;
+    this.seq.detach();
+    this.stopPing();
+    this.log('connection-lost', { cause });
+    if (this.state === 'closed') return;
+    if (this.state === 'handshaking') {
+      this.failOpen(
+        code === 1008 ? new HandshakeError(`token rejected: ${cause}`) : new HandshakeError(cause),
+      );
+      return;
+    }
+    if (this.terminating) {
+      this.finish({ reason: 'terminated' });
+      return;
+    }
+    this.resumeLoop(cause).catch((err: unknown) =>
+      this.finish({ reason: 'resume-failed', error: err instanceof Error ? err : new Error(String(err)) }),
+    );
+  }
+
+  private async resumeLoop(cause: string): Promise<void> {
+    if (this.resuming) return;
+    const resume = this.opts.resume;
+    if (!resume) {
+      this.finish({ reason: 'connection-lost', error: new DataChannelClosedError(cause) });
+      return;
+    }
+    this.resuming = true;
+    this.state = 'resuming';
+    const maxAttempts = this.opts.resumeBudget?.maxAttempts ?? 10;
+    const maxDuration = this.opts.resumeBudget?.maxDurationMs ?? 120_000;
+    const outage = (this.outage ??= { start: this.timers.now(), attempts: 0 });
+    let lastError = cause;
+    try {
+      for (;;) {
+        if (this.isClosed()) return;
+        if (outage.attempts >= maxAttempts || this.timers.now() - outage.start >= maxDuration) {
+          this.finish({
+            reason: 'resume-failed',
+            error: new DataChannelClosedError(
+              `resume failed after ${outage.attempts} attempts: ${lastError}`,
+            ),
+          });
+          return;
+        }
+        // Like the reference client: 100-200 ms, doubling, capped at 5 s.
+        await this.sleep(Math.min(5000, (100 + Math.random() * 100) * 2 ** outage.attempts));
+        if (this.isClosed()) return;
+        outage.attempts++;
+        try {
+          const r = await resume();
+          if (this.isClosed()) return;
+          this.token = r.tokenValue;
+          if (r.streamUrl) this.url = r.streamUrl;
+          const ws = await this.dial();
+          if (this.isClosed()) {
+            ws.terminate();
+            return;
+          }
+          this.resumes++;
+          this.state = 'open';
+          this.attachWs(ws);
+          this.log('resumed', { attempt: outage.attempts });
+          this.emit('resumed', { attempt: outage.attempts, cause });
+          return;
+        } catch (err) {
+          const e = err instanceof Error ? err : new Error(String(err));
+          lastError = e.message;
+          this.log('resume-attempt-failed', { attempt: outage.attempts, message: e.message });
+          this.emitError(e);
+        }
+      }
+    } finally {
+      this.resuming = false;
+    }
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.timers.setTimeout(() => {
+        this.sleeper = undefined;
+        resolve();
+      }, ms);
+      this.sleeper = { timer, resolve };
+    });
+  }
+
+  private failOpen(err: Error): void {
+    if (this.state !== 'handshaking') return;
+    this.finish({ reason: 'protocol-error', error: err });
+  }
+
+  private finish(info: DataChannelClosedInfo): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.timers.clearTimeout(this.handshakeTimer);
+    this.stopPing();
+    if (this.sleeper) {
+      this.timers.clearTimeout(this.sleeper.timer);
+      this.sleeper.resolve();
+      this.sleeper = undefined;
+    }
+    const err = info.error ?? new DataChannelClosedError(`data channel ${info.reason}`);
+    const clean =
+      info.reason === 'terminated' || info.reason === 'closed' || info.reason === 'channel-closed';
+    this.handshakeWait?.reject(err);
+    this.handshakeWait = undefined;
+    this.seq.close();
+    this.smux?.close(clean ? undefined : err);
+    if (clean) this.basicCurrent?.destroy();
+    else this.basicCurrent?.destroy(err);
+    for (const w of this.basicWaiters.splice(0)) w.reject(err);
+    for (const cb of this.drainWaiters.splice(0)) cb(err);
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      try {
+        ws.close(1000);
+      } catch {
+        ws.terminate();
+      }
+      // Don't wait forever for the peer's close frame.
+      this.timers.setTimeout(() => ws.terminate(), 1000);
+    }
+    this.log('closed', { reason: info.reason, message: info.error?.message });
+    this.emit('closed', info);
+  }
+
+  // ---- incoming ----
+
+  private onFrame(ws: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+    if (ws !== this.ws) return;
+    this.markAlive();
+    if (!isBinary) return;
+    let msg: ClientMessage;
+    try {
+      msg = decodeMessage(toBuffer(data));
+    } catch (err) {
+      this.log('frame-rejected', { message: (err as Error).message });
+      return;
+    }
+    switch (msg.messageType) {
+      case MessageType.Acknowledge:
+        try {
+          this.seq.handleAck(parseAckContent(msg.payload).AcknowledgedMessageSequenceNumber);
+        } catch (err) {
+          this.log('frame-rejected', { message: (err as Error).message });
+        }
+        break;
+      case MessageType.OutputStreamData:
+        this.seq.handleData(msg);
+        break;
+      case MessageType.ChannelClosed:
+        this.onChannelClosed(msg.payload);
+        break;
+      case MessageType.PausePublication:
+        this.seq.pausePublication();
+        break;
+      case MessageType.StartPublication:
+        this.seq.startPublication();
+        break;
+      default:
+        this.log('unknown-message', { messageType: msg.messageType });
+    }
+  }
+
+  private onChannelClosed(payload: Buffer): void {
+    let output = '';
+    try {
+      const o = JSON.parse(payload.toString('utf8')) as { Output?: unknown };
+      output = typeof o.Output === 'string' ? o.Output : '';
+    } catch {
+      this.log('frame-rejected', { message: 'channel_closed payload is not JSON' });
+    }
+    this.emit('channelClosed', output);
+    // After our TerminateSession flag the service answers with channel_closed: that is our terminate.
+    this.finish({ reason: this.terminating ? 'terminated' : 'channel-closed', output });
+  }
+
+  /** Sequencer delivery (in order, exactly once). Returns false to refuse ("not ready"). */
+  private onAgentMessage(m: ClientMessage): boolean {
+    switch (m.payloadType) {
+      case PayloadType.HandshakeRequest:
+        this.onHandshakeRequest(m.payload);
+        return true;
+      case PayloadType.HandshakeComplete:
+        this.onHandshakeComplete(m.payload);
+        return true;
+      case PayloadType.Output:
+        this.onOutput(m.payload);
+        return true;
+      case PayloadType.Flag:
+        this.onFlag(m.payload);
+        return true;
+      default:
+        this.log('ignored-payload', { payloadType: m.payloadType });
+        return true;
+    }
+  }
+
+  private onHandshakeRequest(payload: Buffer): void {
+    if (this.responded) return;
+    let actions: ProcessedClientAction[];
+    try {
+      const req = parseHandshakeRequest(payload);
+      this.agentVersion = req.AgentVersion;
+      let sawSessionType = false;
+      actions = req.RequestedClientActions.map((a) => {
+        if (a.ActionType === 'SessionType') {
+          const p = readSessionTypeParameters(a.ActionParameters);
+          if (p?.SessionType === 'Port') {
+            sawSessionType = true;
+            this.sessionProperties = p.Properties;
+            return {
+              ActionType: a.ActionType,
+              ActionStatus: ActionStatus.Success,
+              ActionResult: null,
+              Error: '',
+            };
+          }
+          return {
+            ActionType: a.ActionType,
+            ActionStatus: ActionStatus.Failed,
+            ActionResult: null,
+            Error: `unsupported session type ${p?.SessionType ?? '?'}`,
+          };
+        }
+        // KMSEncryption is never requested for Port sessions; anything else is unsupported here.
+        return {
+          ActionType: a.ActionType,
+          ActionStatus: ActionStatus.Unsupported,
+          ActionResult: null,
+          Error: `unsupported action ${a.ActionType}`,
+        };
+      });
+      if (!sawSessionType) throw new HandshakeError('HandshakeRequest has no Port SessionType action');
+    } catch (err) {
+      this.failOpen(err instanceof Error ? err : new HandshakeError(String(err)));
+      return;
+    }
+    this.responded = true;
+    // Ack goes out first (right after deliver returns), then the response, like the reference client.
+    queueMicrotask(() => {
+      if (this.state === 'closed') return;
+      this.seq.send(PayloadType.HandshakeResponse, buildHandshakeResponse(this.clientVersion, actions));
+    });
+  }
+
+  private onHandshakeComplete(payload: Buffer): void {
+    if (this.state !== 'handshaking') return;
+    if (!this.responded) {
+      this.failOpen(new HandshakeError('HandshakeComplete before HandshakeRequest'));
+      return;
+    }
+    try {
+      this.customerMessage = parseHandshakeComplete(payload).CustomerMessage;
+    } catch (err) {
+      this.failOpen(err as Error);
+      return;
+    }
+    this.mode =
+      this.opts.forceMode ??
+      (clientUsesMux(this.agentVersion, this.sessionProperties.type) ? 'mux' : 'basic');
+    if (this.mode === 'mux') this.setupSmux();
+    this.state = 'open';
+    this.timers.clearTimeout(this.handshakeTimer);
+    this.log('handshake-complete', { mode: this.mode, agentVersion: this.agentVersion });
+    this.handshakeWait?.resolve();
+    this.handshakeWait = undefined;
+  }
+
+  private setupSmux(): void {
+    const keepAlive = this.opts.smuxKeepAlive ?? clientSmuxKeepAlive(this.agentVersion, this.clientVersion);
+    const smux = new SmuxSession({
+      role: 'client',
+      write: (buf) => this.seq.send(PayloadType.Output, buf),
+      keepAlive: keepAlive ? {} : false,
+      maxReceiveBuffer: this.opts.muxReceiveBuffer,
+      timers: this.timers,
+      onRemoteFin: (s) => {
+        // The agent sends Flag 3 right before FINning the stream it could not connect.
+        if (this.pendingConnectErrors > 0 && s.bytesReceived === 0) {
+          this.pendingConnectErrors--;
+          return new ConnectToPortError();
+        }
+        return undefined;
+      },
+    });
+    smux.on('receiveReady', () => this.seq.resumeDelivery());
+    smux.on('close', (err: Error | undefined) => {
+      if (this.state !== 'closed')
+        this.finish({ reason: 'protocol-error', error: err ?? new Error('smux closed') });
+    });
+    this.smux = smux;
+  }
+
+  private onOutput(payload: Buffer): void {
+    if (this.state === 'handshaking') return;
+    if (this.mode === 'mux') {
+      const smux = this.smux;
+      if (!smux) return;
+      smux.feed(payload);
+      if (!smux.receiveReady) this.seq.pauseDelivery();
+      return;
+    }
+    // Basic mode: no local connection means nobody to give it to (reference behaviour).
+    const s = this.basicCurrent;
+    if (s && !s.pushFromAgent(payload)) this.seq.pauseDelivery();
+  }
+
+  private onFlag(payload: Buffer): void {
+    let flag: number;
+    try {
+      flag = decodeFlag(payload);
+    } catch (err) {
+      this.log('frame-rejected', { message: (err as Error).message });
+      return;
+    }
+    this.log('flag', { flag });
+    if (flag !== PortFlag.ConnectToPortError) return;
+    if (this.mode === 'mux') this.pendingConnectErrors++;
+    else this.basicCurrent?.destroy(new ConnectToPortError());
+  }
+
+  // ---- outgoing ----
+
+  private onDrain(): void {
+    this.smux?.notifyWritable();
+    for (const cb of this.drainWaiters.splice(0)) {
+      cb();
+      if (!this.seq.writable) break;
+    }
+  }
+
+  private createBasic(): BasicStream {
+    const s = new BasicStream({
+      write: (chunk, cb) => this.basicWrite(chunk, cb),
+      read: () => this.seq.resumeDelivery(),
+      closed: (st) => this.onBasicClosed(st),
+    });
+    this.basicCurrent = s;
+    return s;
+  }
+
+  private basicWrite(chunk: Buffer, cb: (err?: Error | null) => void): void {
+    if (this.state === 'closed') {
+      cb(new DataChannelClosedError('data channel is closed'));
+      return;
+    }
+    const max = this.opts.maxPayloadSize ?? 32768;
+    for (let off = 0; off < chunk.length; off += max) {
+      this.seq.send(PayloadType.Output, chunk.subarray(off, Math.min(chunk.length, off + max)));
+    }
+    if (this.seq.writable) cb();
+    else this.drainWaiters.push(cb);
+  }
+
+  private onBasicClosed(st: BasicStream): void {
+    if (this.basicCurrent !== st) return;
+    this.basicCurrent = undefined;
+    if (this.state === 'closed') return;
+    this.seq.send(PayloadType.Flag, encodeFlag(PortFlag.DisconnectToPort));
+    // Data still arriving for the old connection is discarded from here on.
+    this.seq.resumeDelivery();
+    const next = this.basicWaiters.shift();
+    if (next) next.resolve(this.createBasic());
+  }
+}

@@ -1,0 +1,329 @@
+// Reliable, ordered message stream over a lossy, resumable transport: the sequencing/ack/retransmission
+// rules of the Session Manager data channel, shared by the client and the emulator's agent.
+import { EventEmitter } from 'node:events';
+import { encodeAck } from './ack.js';
+import { encodeMessage } from './frame.js';
+import { realTimers } from './timers.js';
+import {
+  MessageType,
+  type ClientMessage,
+  type SequencerOptions,
+  type SequencerStats,
+  type SequencerTransport,
+  type TimerApi,
+} from './types.js';
+
+export const INITIAL_RTO_MS = 200;
+export const INITIAL_SRTT_MS = 100;
+export const MAX_RTO_MS = 1000;
+export const MIN_RTO_VARIANCE_MS = 10;
+export const RESEND_TICK_MS = 100;
+
+interface Outgoing {
+  seq: number;
+  frame: Buffer;
+  size: number;
+  acked: boolean;
+  /** undefined while never transmitted (detached or paused). */
+  lastSent: number | undefined;
+}
+
+interface Held {
+  msg: ClientMessage;
+  acked: boolean;
+}
+
+/**
+ * Events: 'drain' when the send window opens again after `send()` returned false.
+ */
+export class Sequencer extends EventEmitter {
+  private readonly timers: TimerApi;
+  private readonly outType: string;
+  private readonly inType: string;
+  private readonly deliver: (msg: ClientMessage) => boolean;
+  private readonly maxWindowBytes: number;
+  private readonly maxWindowMessages: number;
+  private readonly maxHeldMessages: number;
+  private readonly maxHeldBytes: number;
+  private readonly reAck: boolean;
+
+  private transport: SequencerTransport | undefined;
+  private publicationPaused = false;
+  private closed = false;
+  private nextSeq = 0;
+  /** Sent messages from the oldest unacked to the newest; acked ones stay until the front is acked. */
+  private readonly inFlight: Outgoing[] = [];
+  private inFlightBytes = 0;
+  private needDrain = false;
+
+  private expected = 0;
+  private readonly held = new Map<number, Held>();
+  private heldBytes = 0;
+  private deliveryPaused = false;
+  private draining = false;
+
+  private srtt = INITIAL_SRTT_MS;
+  private rttvar = 0;
+  private rtoMs = INITIAL_RTO_MS;
+  private readonly tick: unknown;
+  private readonly counters: SequencerStats = {
+    sent: 0,
+    retransmits: 0,
+    received: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    droppedOverLimit: 0,
+  };
+
+  constructor(opts: SequencerOptions) {
+    super();
+    this.timers = opts.timers ?? realTimers;
+    this.outType = opts.role === 'client' ? MessageType.InputStreamData : MessageType.OutputStreamData;
+    this.inType = opts.role === 'client' ? MessageType.OutputStreamData : MessageType.InputStreamData;
+    this.deliver = opts.deliver;
+    this.maxWindowBytes = opts.window?.maxBytes ?? 8 * 1024 * 1024;
+    this.maxWindowMessages = opts.window?.maxMessages ?? 4096;
+    this.maxHeldMessages = opts.reorderLimit?.maxMessages ?? 10_000;
+    this.maxHeldBytes = opts.reorderLimit?.maxBytes ?? 64 * 1024 * 1024;
+    this.reAck = opts.reAckDuplicates ?? true;
+    this.tick = this.timers.setInterval(() => this.onTick(), RESEND_TICK_MS);
+  }
+
+  get rto(): number {
+    return this.rtoMs;
+  }
+  get smoothedRtt(): number {
+    return this.srtt;
+  }
+  get rttVariance(): number {
+    return this.rttvar;
+  }
+  /** Next outgoing sequence number. */
+  get nextSequenceNumber(): number {
+    return this.nextSeq;
+  }
+  /** Next incoming sequence number we will deliver. */
+  get expectedSequenceNumber(): number {
+    return this.expected;
+  }
+  get unackedCount(): number {
+    return this.inFlight.reduce((n, m) => (m.acked ? n : n + 1), 0);
+  }
+  get heldCount(): number {
+    return this.held.size;
+  }
+  get windowBytes(): number {
+    return this.inFlightBytes;
+  }
+  /** False while the send window is full: producers should wait for 'drain'. */
+  get writable(): boolean {
+    return (
+      !this.closed &&
+      this.inFlight.length < this.maxWindowMessages &&
+      this.inFlightBytes < this.maxWindowBytes
+    );
+  }
+  get attached(): boolean {
+    return this.transport !== undefined;
+  }
+  get paused(): boolean {
+    return this.publicationPaused;
+  }
+
+  stats(): SequencerStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Queues a stream-data message with the next sequence number and transmits it when possible (never
+   * refused). Returns `writable` afterwards, like `Writable.write()`.
+   */
+  send(payloadType: number, payload: Buffer, flags = 0): boolean {
+    if (this.closed) return false;
+    const now = this.timers.now();
+    const seq = this.nextSeq++;
+    const frame = encodeMessage({
+      messageType: this.outType,
+      sequenceNumber: seq,
+      flags,
+      payloadType,
+      payload,
+      createdDate: now,
+    });
+    const m: Outgoing = { seq, frame, size: payload.length, acked: false, lastSent: undefined };
+    this.inFlight.push(m);
+    this.inFlightBytes += m.size;
+    this.counters.sent++;
+    if (this.transport && !this.publicationPaused) this.transmit(m, now);
+    const w = this.writable;
+    if (!w) this.needDrain = true;
+    return w;
+  }
+
+  /** Handles an incoming message of our peer's stream type or an acknowledge; others are ignored. */
+  handleMessage(msg: ClientMessage, ackedSeq?: number): void {
+    if (msg.messageType === this.inType) this.handleData(msg);
+    else if (msg.messageType === MessageType.Acknowledge && ackedSeq !== undefined) this.handleAck(ackedSeq);
+  }
+
+  handleAck(seq: number): void {
+    const first = this.inFlight[0];
+    if (!first) return;
+    const m = this.inFlight[seq - first.seq];
+    if (!m || m.acked) return;
+    if (m.lastSent !== undefined) this.updateRtt(this.timers.now() - m.lastSent);
+    m.acked = true;
+    m.frame = EMPTY;
+    while (this.inFlight[0]?.acked) {
+      const done = this.inFlight.shift();
+      if (done) this.inFlightBytes -= done.size;
+    }
+    if (this.needDrain && this.writable) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  handleData(msg: ClientMessage): void {
+    if (this.closed) return;
+    this.counters.received++;
+    const s = msg.sequenceNumber;
+    if (s < this.expected) {
+      this.counters.duplicates++;
+      if (this.reAck) this.sendAck(msg);
+      return;
+    }
+    const existing = this.held.get(s);
+    if (existing) {
+      this.counters.duplicates++;
+      // Re-ack what we already acked (our ack may have been lost); a refused message stays unacked.
+      if (existing.acked) this.sendAck(msg);
+      return;
+    }
+    if (s === this.expected) {
+      this.hold(msg, false);
+      this.drain();
+      return;
+    }
+    if (this.held.size >= this.maxHeldMessages || this.heldBytes + msg.payload.length > this.maxHeldBytes) {
+      this.counters.droppedOverLimit++;
+      return;
+    }
+    this.counters.outOfOrder++;
+    this.hold(msg, true);
+    this.sendAck(msg);
+  }
+
+  /** Stops delivering (and acking) in-order messages until `resumeDelivery()`: the consumer is not ready. */
+  pauseDelivery(): void {
+    this.deliveryPaused = true;
+  }
+
+  resumeDelivery(): void {
+    if (!this.deliveryPaused) return;
+    this.deliveryPaused = false;
+    this.drain();
+  }
+
+  get deliveryIsPaused(): boolean {
+    return this.deliveryPaused;
+  }
+
+  /** Connects a transport: every unacked message is (re)sent, as after a resume. */
+  attach(transport: SequencerTransport): void {
+    this.transport = transport;
+    if (!this.publicationPaused) this.flushAll();
+  }
+
+  /** The transport is gone: keep everything, send nothing until the next `attach()`. */
+  detach(): void {
+    this.transport = undefined;
+  }
+
+  /** pause_publication: stop sending (messages keep queuing in the window). */
+  pausePublication(): void {
+    this.publicationPaused = true;
+  }
+
+  /** start_publication: send what queued while paused. */
+  startPublication(): void {
+    if (!this.publicationPaused) return;
+    this.publicationPaused = false;
+    if (!this.transport) return;
+    const now = this.timers.now();
+    for (const m of this.inFlight) if (!m.acked && m.lastSent === undefined) this.transmit(m, now);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.clearInterval(this.tick);
+    this.transport = undefined;
+    this.inFlight.length = 0;
+    this.inFlightBytes = 0;
+    this.held.clear();
+    this.heldBytes = 0;
+  }
+
+  private hold(msg: ClientMessage, acked: boolean): void {
+    this.held.set(msg.sequenceNumber, { msg, acked });
+    this.heldBytes += msg.payload.length;
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (!this.deliveryPaused && !this.closed) {
+        const h = this.held.get(this.expected);
+        if (!h) break;
+        if (!this.deliver(h.msg)) {
+          this.deliveryPaused = true;
+          break;
+        }
+        // The consumer may have closed us from inside deliver().
+        if (this.closed) break;
+        this.held.delete(this.expected);
+        this.heldBytes -= h.msg.payload.length;
+        if (!h.acked) this.sendAck(h.msg);
+        this.expected++;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private sendAck(msg: ClientMessage): void {
+    this.transport?.send(encodeAck(msg, this.timers.now()), 'ack');
+  }
+
+  private transmit(m: Outgoing, now: number): void {
+    m.lastSent = now;
+    this.transport?.send(m.frame, 'data');
+  }
+
+  private flushAll(): void {
+    const now = this.timers.now();
+    for (const m of this.inFlight) if (!m.acked) this.transmit(m, now);
+  }
+
+  private updateRtt(sample: number): void {
+    this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - sample);
+    this.srtt = 0.875 * this.srtt + 0.125 * sample;
+    this.rtoMs = Math.min(MAX_RTO_MS, this.srtt + Math.max(MIN_RTO_VARIANCE_MS, 4 * this.rttvar));
+  }
+
+  private onTick(): void {
+    if (!this.transport || this.publicationPaused) return;
+    // The front of inFlight is always the oldest unacked message.
+    const oldest = this.inFlight[0];
+    if (!oldest || oldest.lastSent === undefined) return;
+    const now = this.timers.now();
+    if (now - oldest.lastSent > this.rtoMs) {
+      this.counters.retransmits++;
+      this.transmit(oldest, now);
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,311 @@
+// smux protocol v1 (xtaci/smux) over an arbitrary byte stream: 8-byte header (version 1, cmd, uint16 LE
+// length, uint32 LE stream id). Input may be split at any byte; streams are Node Duplexes without half-close.
+import { EventEmitter } from 'node:events';
+import { Duplex } from 'node:stream';
+import { SmuxError } from './errors.js';
+import { realTimers } from './timers.js';
+import type { SmuxOptions, SmuxStreamInfo, TimerApi } from './types.js';
+
+export const SMUX_VERSION = 1;
+export const SmuxCmd = { SYN: 0, FIN: 1, PSH: 2, NOP: 3 } as const;
+export const SMUX_HEADER_SIZE = 8;
+export const DEFAULT_MAX_FRAME = 32768;
+
+export function encodeSmuxFrame(cmd: number, streamId: number, data?: Buffer): Buffer {
+  const len = data?.length ?? 0;
+  if (len > 0xffff) throw new SmuxError(`smux frame too large (${len})`);
+  const buf = Buffer.allocUnsafe(SMUX_HEADER_SIZE + len);
+  buf[0] = SMUX_VERSION;
+  buf[1] = cmd;
+  buf.writeUInt16LE(len, 2);
+  buf.writeUInt32LE(streamId >>> 0, 4);
+  if (data) data.copy(buf, SMUX_HEADER_SIZE);
+  return buf;
+}
+
+interface QueuedFrame {
+  buf: Buffer;
+  cb: ((err?: Error | null) => void) | undefined;
+}
+
+/** One multiplexed connection. Ends both directions when either side closes. */
+export class SmuxStream extends Duplex implements SmuxStreamInfo {
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** FIN sent by us. */
+  finSent = false;
+  /** No more data will be pushed (remote FIN, local end or destroy). */
+  readClosed = false;
+
+  constructor(
+    private readonly session: SmuxSession,
+    readonly id: number,
+  ) {
+    super({ allowHalfOpen: false });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.session.writeStreamData(this, chunk, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.session.sendFin(this);
+    this.endRead();
+    cb();
+  }
+
+  override _read(): void {
+    this.session.onStreamRead();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.readClosed = true;
+    this.session.onStreamDestroyed(this);
+    cb(err);
+  }
+
+  /** @internal */
+  pushData(data: Buffer): void {
+    if (this.readClosed || this.destroyed) return;
+    this.bytesReceived += data.length;
+    this.push(data);
+  }
+
+  /** @internal */
+  endRead(): void {
+    if (this.readClosed) return;
+    this.readClosed = true;
+    this.push(null);
+  }
+}
+
+/**
+ * Events: 'stream' (SmuxStream opened by the peer), 'close' (Error | undefined), 'receiveReady' (the
+ * receive buffer drained below the limit after `receiveReady` was false).
+ */
+export class SmuxSession extends EventEmitter {
+  private readonly timers: TimerApi;
+  private readonly sink: (chunk: Buffer) => boolean;
+  private readonly maxFrame: number;
+  private readonly maxReceiveBuffer: number;
+  private readonly onRemoteFin: SmuxOptions['onRemoteFin'];
+  private readonly streams = new Map<number, SmuxStream>();
+  private nextId: number;
+  private readonly queue: QueuedFrame[] = [];
+  private sinkWritable = true;
+  private recvBlocked = false;
+  private closedFlag = false;
+  private keepAliveTimer: unknown;
+  private watchdogTimer: unknown;
+  private dataSeen = false;
+
+  // Incoming reassembly: chunks not yet parsed, plus the parsed header of the frame being awaited.
+  private readonly chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private header: { cmd: number; len: number; sid: number } | undefined;
+
+  constructor(opts: SmuxOptions) {
+    super();
+    this.timers = opts.timers ?? realTimers;
+    this.sink = opts.write;
+    this.maxFrame = Math.min(opts.maxFrameSize ?? DEFAULT_MAX_FRAME, 0xffff);
+    this.maxReceiveBuffer = opts.maxReceiveBuffer ?? 4 * 1024 * 1024;
+    this.onRemoteFin = opts.onRemoteFin;
+    this.nextId = opts.role === 'client' ? 1 : 0;
+    if (opts.keepAlive) {
+      const interval = opts.keepAlive.intervalMs ?? 10_000;
+      const timeout = opts.keepAlive.timeoutMs ?? 30_000;
+      this.keepAliveTimer = this.timers.setInterval(
+        () => this.enqueue(encodeSmuxFrame(SmuxCmd.NOP, 0)),
+        interval,
+      );
+      this.watchdogTimer = this.timers.setInterval(() => {
+        if (!this.dataSeen) this.close(new SmuxError('smux keepalive timeout'));
+        this.dataSeen = false;
+      }, timeout);
+    }
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+  get streamCount(): number {
+    return this.streams.size;
+  }
+  /** False when streams buffer more than maxReceiveBuffer unread bytes: stop feeding until 'receiveReady'. */
+  get receiveReady(): boolean {
+    return !this.recvBlocked;
+  }
+
+  openStream(): SmuxStream {
+    if (this.closedFlag) throw new SmuxError('smux session closed');
+    this.nextId += 2;
+    const s = this.addStream(this.nextId);
+    this.enqueue(encodeSmuxFrame(SmuxCmd.SYN, s.id));
+    return s;
+  }
+
+  /** Feeds bytes from the peer (any split). */
+  feed(data: Buffer): void {
+    if (this.closedFlag || data.length === 0) return;
+    this.chunks.push(data);
+    this.chunkBytes += data.length;
+    for (;;) {
+      if (!this.header) {
+        if (this.chunkBytes < SMUX_HEADER_SIZE) return;
+        const h = this.take(SMUX_HEADER_SIZE);
+        const ver = h[0];
+        const cmd = h[1] ?? 255;
+        if (ver !== SMUX_VERSION || cmd > SmuxCmd.NOP) {
+          this.close(new SmuxError(`smux protocol error (version ${ver}, cmd ${cmd})`));
+          return;
+        }
+        this.header = { cmd, len: h.readUInt16LE(2), sid: h.readUInt32LE(4) };
+      }
+      if (this.chunkBytes < this.header.len) return;
+      const { cmd, len, sid } = this.header;
+      this.header = undefined;
+      this.handleFrame(cmd, sid, len > 0 ? this.take(len) : EMPTY);
+      if (this.closedFlag) return;
+    }
+  }
+
+  /** The sink accepts data again. */
+  notifyWritable(): void {
+    this.sinkWritable = true;
+    this.flush();
+  }
+
+  close(err?: Error): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    if (this.keepAliveTimer !== undefined) this.timers.clearInterval(this.keepAliveTimer);
+    if (this.watchdogTimer !== undefined) this.timers.clearInterval(this.watchdogTimer);
+    for (const q of this.queue.splice(0)) q.cb?.(new SmuxError('smux session closed'));
+    // A clean close (no err) ends streams without an 'error' event.
+    for (const s of [...this.streams.values()]) s.destroy(err);
+    this.streams.clear();
+    this.emit('close', err);
+  }
+
+  /** @internal */
+  writeStreamData(s: SmuxStream, chunk: Buffer, cb: (err?: Error | null) => void): void {
+    if (this.closedFlag || s.finSent) {
+      cb(new SmuxError(this.closedFlag ? 'smux session closed' : 'smux stream closed'));
+      return;
+    }
+    s.bytesSent += chunk.length;
+    for (let off = 0; off < chunk.length; off += this.maxFrame) {
+      const part = chunk.subarray(off, Math.min(chunk.length, off + this.maxFrame));
+      const last = off + this.maxFrame >= chunk.length;
+      this.enqueue(encodeSmuxFrame(SmuxCmd.PSH, s.id, part), last ? cb : undefined);
+    }
+  }
+
+  /** @internal */
+  sendFin(s: SmuxStream): void {
+    if (s.finSent || this.closedFlag) return;
+    s.finSent = true;
+    this.enqueue(encodeSmuxFrame(SmuxCmd.FIN, s.id));
+  }
+
+  /** @internal */
+  onStreamRead(): void {
+    if (!this.recvBlocked) return;
+    if (this.bufferedBytes() < this.maxReceiveBuffer) {
+      this.recvBlocked = false;
+      this.emit('receiveReady');
+    }
+  }
+
+  /** @internal */
+  onStreamDestroyed(s: SmuxStream): void {
+    this.sendFin(s);
+    if (this.streams.get(s.id) === s) this.streams.delete(s.id);
+    this.onStreamRead();
+  }
+
+  private addStream(id: number): SmuxStream {
+    const s = new SmuxStream(this, id);
+    this.streams.set(id, s);
+    return s;
+  }
+
+  private bufferedBytes(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.readableLength;
+    return n;
+  }
+
+  private handleFrame(cmd: number, sid: number, data: Buffer): void {
+    this.dataSeen = true;
+    switch (cmd) {
+      case SmuxCmd.SYN:
+        if (!this.streams.has(sid)) this.emit('stream', this.addStream(sid));
+        break;
+      case SmuxCmd.PSH: {
+        const s = this.streams.get(sid);
+        if (!s) break;
+        s.pushData(data);
+        if (this.bufferedBytes() >= this.maxReceiveBuffer) this.recvBlocked = true;
+        break;
+      }
+      case SmuxCmd.FIN: {
+        const s = this.streams.get(sid);
+        if (!s) break;
+        const err = this.onRemoteFin?.(s);
+        if (err) {
+          s.destroy(err);
+        } else {
+          // Remote closed: deliver what is buffered, then end; allowHalfOpen=false ends our side too.
+          s.endRead();
+        }
+        break;
+      }
+      default:
+        break; // NOP
+    }
+  }
+
+  private take(n: number): Buffer {
+    this.chunkBytes -= n;
+    const first = this.chunks[0];
+    if (first && first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0];
+      if (!c) throw new SmuxError('smux reassembly underflow');
+      const k = Math.min(c.length, n - off);
+      c.copy(out, off, 0, k);
+      off += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+
+  private enqueue(buf: Buffer, cb?: (err?: Error | null) => void): void {
+    if (this.closedFlag) {
+      cb?.(new SmuxError('smux session closed'));
+      return;
+    }
+    this.queue.push({ buf, cb });
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.sinkWritable && this.queue.length > 0 && !this.closedFlag) {
+      const q = this.queue.shift();
+      if (!q) break;
+      this.sinkWritable = this.sink(q.buf);
+      q.cb?.();
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,328 @@
+// Public types of the Session Manager data-channel implementation (client and emulator agent share them).
+// Protocol facts: docs/session-manager-protocol.md (shared docs). Everything here is wire-compatible with
+// the reference session-manager-plugin and amazon-ssm-agent.
+import type { Duplex } from 'node:stream';
+import type WebSocket from 'ws';
+
+/** Values of the 32-byte MessageType header field. */
+export const MessageType = {
+  InputStreamData: 'input_stream_data',
+  OutputStreamData: 'output_stream_data',
+  Acknowledge: 'acknowledge',
+  ChannelClosed: 'channel_closed',
+  StartPublication: 'start_publication',
+  PausePublication: 'pause_publication',
+} as const;
+export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
+
+/** Values of the PayloadType header field. */
+export const PayloadType = {
+  Undefined: 0,
+  Output: 1,
+  Error: 2,
+  Size: 3,
+  Parameter: 4,
+  HandshakeRequest: 5,
+  HandshakeResponse: 6,
+  HandshakeComplete: 7,
+  EncChallengeRequest: 8,
+  EncChallengeResponse: 9,
+  Flag: 10,
+  StdErr: 11,
+  ExitCode: 12,
+} as const;
+export type PayloadTypeValue = (typeof PayloadType)[keyof typeof PayloadType];
+
+/** Header `Flags` bits (informational; nobody reads them). Acks carry SYN|FIN = 3. */
+export const HeaderFlag = { None: 0, Syn: 1, Fin: 2, Ack: 3 } as const;
+
+/** Payload (uint32 BE) of a PayloadType.Flag message. */
+export const PortFlag = {
+  DisconnectToPort: 1,
+  TerminateSession: 2,
+  ConnectToPortError: 3,
+} as const;
+export type PortFlagValue = (typeof PortFlag)[keyof typeof PortFlag];
+
+/** A decoded data-channel message (header + payload). */
+export interface ClientMessage {
+  headerLength: number;
+  messageType: string;
+  schemaVersion: number;
+  /** Milliseconds since the epoch. */
+  createdDate: number;
+  sequenceNumber: number;
+  flags: number;
+  /** Lowercase hyphenated UUID. */
+  messageId: string;
+  payloadDigest: Buffer;
+  payloadType: number;
+  payloadLength: number;
+  payload: Buffer;
+}
+
+/** What `encodeMessage` needs; missing fields get defaults (schema 1, now, random UUID). */
+export interface NewMessage {
+  messageType: string;
+  sequenceNumber: number;
+  flags?: number;
+  payloadType: number;
+  payload?: Buffer;
+  messageId?: string;
+  createdDate?: number;
+  schemaVersion?: number;
+}
+
+/** First (text) WebSocket frame a client sends on every (re)connection. */
+export interface OpenDataChannelInput {
+  MessageSchemaVersion: '1.0';
+  RequestId: string;
+  TokenValue: string;
+  ClientId: string;
+  ClientVersion: string;
+}
+
+export interface AcknowledgeContent {
+  AcknowledgedMessageType: string;
+  AcknowledgedMessageId: string;
+  AcknowledgedMessageSequenceNumber: number;
+  IsSequentialMessage: boolean;
+}
+
+/** Properties of the SessionType action for Port sessions (document parameters are strings). */
+export interface PortSessionProperties {
+  portNumber?: string;
+  type?: string;
+  localPortNumber?: string;
+  host?: string;
+  [key: string]: unknown;
+}
+
+export interface RequestedClientAction {
+  ActionType: string;
+  ActionParameters: unknown;
+}
+export interface SessionTypeActionParameters {
+  SessionType: string;
+  Properties: PortSessionProperties;
+}
+export interface HandshakeRequestPayload {
+  AgentVersion: string;
+  RequestedClientActions: RequestedClientAction[];
+}
+/** ActionStatus: 1 success, 2 failed, 3 unsupported. */
+export interface ProcessedClientAction {
+  ActionType: string;
+  ActionStatus: number;
+  ActionResult: unknown;
+  Error: string;
+}
+export interface HandshakeResponsePayload {
+  ClientVersion: string;
+  ProcessedClientActions: ProcessedClientAction[];
+  Errors: string[];
+}
+export interface HandshakeCompletePayload {
+  /** Nanoseconds. */
+  HandshakeTimeToComplete: number;
+  CustomerMessage: string;
+}
+export interface ChannelClosedPayload {
+  MessageId: string;
+  CreatedDate: string;
+  DestinationId: string;
+  SessionId: string;
+  MessageType: 'channel_closed';
+  SchemaVersion: number;
+  Output: string;
+}
+
+/** Clock and timers, injectable so the sequencer and smux can run in fake time in tests. */
+export interface TimerApi {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** Where a sequencer puts frames. `kind` lets a fault injector treat stream data and acks differently. */
+export interface SequencerTransport {
+  send(frame: Buffer, kind: 'data' | 'ack'): void;
+}
+
+export interface SequencerOptions {
+  /** 'client' sends input_stream_data and receives output_stream_data; 'agent' the opposite. */
+  role: 'client' | 'agent';
+  /**
+   * Called once per incoming stream-data message, in sequence order. Return false to refuse it ("not
+   * ready"): it is not acked, stays held, and delivery pauses until `resumeDelivery()`.
+   */
+  deliver: (msg: ClientMessage) => boolean;
+  timers?: TimerApi;
+  /**
+   * Send window, counted from the oldest unacked message to the newest sent. `send()` returns false and
+   * `writable` is false once either bound is reached; 'drain' is emitted when acks open it again.
+   * Defaults: 8 MiB, 4096 messages.
+   */
+  window?: { maxBytes?: number; maxMessages?: number };
+  /** Bound on out-of-order messages held by the receiver (beyond it they are dropped unacked). */
+  reorderLimit?: { maxMessages?: number; maxBytes?: number };
+  /** Re-ack messages below the expected sequence so the peer stops resending (default true). */
+  reAckDuplicates?: boolean;
+}
+
+export interface SequencerStats {
+  sent: number;
+  retransmits: number;
+  received: number;
+  duplicates: number;
+  outOfOrder: number;
+  droppedOverLimit: number;
+}
+
+export interface SmuxOptions {
+  /** Only affects which stream ids `openStream()` allocates: client odd from 3, server even from 2. */
+  role: 'client' | 'server';
+  /** Sink for encoded frames. Return false when the sink is full; call `notifyWritable()` later. */
+  write: (chunk: Buffer) => boolean;
+  /** NOP every `intervalMs`, close when nothing arrived for `timeoutMs`. false disables (default). */
+  keepAlive?: false | { intervalMs?: number; timeoutMs?: number };
+  /** Largest PSH payload we send (default 32768). */
+  maxFrameSize?: number;
+  /** Total bytes buffered in streams' readable sides before `receiveReady` turns false (default 4 MiB). */
+  maxReceiveBuffer?: number;
+  timers?: TimerApi;
+  /**
+   * Consulted when the peer FINs a stream. Returning an Error fails the stream with it instead of a clean
+   * end (used for ConnectToPortError, which the agent signals out of band before the FIN).
+   */
+  onRemoteFin?: (stream: SmuxStreamInfo) => Error | undefined;
+}
+
+export interface SmuxStreamInfo {
+  readonly id: number;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+}
+
+/** Budget for resuming after the WebSocket drops; both limits apply per outage. */
+export interface ResumeBudget {
+  /** Default 10. */
+  maxAttempts?: number;
+  /** Default 120000. */
+  maxDurationMs?: number;
+}
+
+/** What the tunnel layer's ResumeSession call yields. */
+export interface ResumeResult {
+  tokenValue: string;
+  /** Dial this one from now on when given (the reference client ignores it; we honour it). */
+  streamUrl?: string;
+}
+
+export interface DataChannelOptions {
+  /** StartSession's StreamUrl. */
+  streamUrl: string;
+  /** StartSession's TokenValue. Never logged. */
+  tokenValue: string;
+  /** UUID, one per process. */
+  clientId: string;
+  /** Reported to the agent; it picks mux mode and smux keepalive from it. Default CLIENT_VERSION. */
+  clientVersion?: string;
+  /** For logs and errors only. */
+  sessionId?: string;
+  /**
+   * Called after the WebSocket is lost (close, error or dead endpoint). Should call ResumeSession and return
+   * its fresh token. Without it a lost connection closes the channel.
+   */
+  resume?: () => Promise<ResumeResult>;
+  resumeBudget?: ResumeBudget;
+  /** WebSocket ping period (default 5000). */
+  pingIntervalMs?: number;
+  /** The endpoint is declared dead when nothing (frame or pong) arrived for this long (default 20000). */
+  deadAfterMs?: number;
+  /** Time allowed from WebSocket open to HandshakeComplete (default 30000). */
+  handshakeTimeoutMs?: number;
+  /** WebSocket open timeout per dial (default 15000). */
+  connectTimeoutMs?: number;
+  /** Largest Output payload in basic mode (default 32768). */
+  maxPayloadSize?: number;
+  window?: SequencerOptions['window'];
+  reorderLimit?: SequencerOptions['reorderLimit'];
+  /** smux receive buffer across streams (default 4 MiB). */
+  muxReceiveBuffer?: number;
+  /** Override the smux keepalive decision (tests). */
+  smuxKeepAlive?: boolean;
+  /** Override mux/basic (tests). */
+  forceMode?: DataChannelMode;
+  /** Factory for the WebSocket (tests, proxies). Default: `new WebSocket(url)` from `ws`. */
+  wsFactory?: (url: string) => WebSocket;
+  /** Diagnostic events; detail never contains tokens. */
+  log?: (event: string, detail: Record<string, unknown>) => void;
+  timers?: TimerApi;
+}
+
+export type DataChannelMode = 'basic' | 'mux';
+
+export interface DataChannelClosedInfo {
+  reason: 'terminated' | 'closed' | 'channel-closed' | 'connection-lost' | 'resume-failed' | 'protocol-error';
+  /** channel_closed Output, when the service sent one. */
+  output?: string;
+  error?: Error;
+}
+
+export interface DataChannelResumedInfo {
+  /** Attempts used in this outage (1 = first try worked). */
+  attempt: number;
+  /** Why the previous connection was lost. */
+  cause: string;
+}
+
+/** A tunnel connection: bytes written go to the target, bytes read come from it. No half-close. */
+export type TunnelStream = Duplex;
+
+/**
+ * An open Session Manager data channel (handshake done). Created by `openDataChannel()`.
+ *
+ * Events: 'resumed' (DataChannelResumedInfo), 'closed' (DataChannelClosedInfo, once), 'channelClosed'
+ * (output string), 'error' (Error; non-fatal, e.g. a failed resume attempt; only emitted with a listener).
+ */
+export interface DataChannel {
+  readonly mode: DataChannelMode;
+  readonly agentVersion: string;
+  readonly sessionProperties: PortSessionProperties;
+  readonly customerMessage: string;
+  readonly closed: boolean;
+  /**
+   * Opens a connection to the target. Mux: a new smux stream, resolves at once (a dial failure on the agent
+   * fails the stream with ConnectToPortError). Basic: one connection at a time; resolves when the previous
+   * stream has closed (then DisconnectToPort was sent).
+   */
+  openStream(): Promise<TunnelStream>;
+  /** Sends Flag TerminateSession, waits (bounded) for its ack, closes. */
+  terminate(): Promise<void>;
+  /** Closes the WebSocket without ending the session (it could be resumed by another client). */
+  close(): Promise<void>;
+  stats(): DataChannelStats;
+  on(event: 'resumed', listener: (info: DataChannelResumedInfo) => void): this;
+  on(event: 'closed', listener: (info: DataChannelClosedInfo) => void): this;
+  on(event: 'channelClosed', listener: (output: string) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  once(event: 'resumed', listener: (info: DataChannelResumedInfo) => void): this;
+  once(event: 'closed', listener: (info: DataChannelClosedInfo) => void): this;
+  once(event: 'channelClosed', listener: (output: string) => void): this;
+  once(event: 'error', listener: (error: Error) => void): this;
+  off(event: 'resumed', listener: (info: DataChannelResumedInfo) => void): this;
+  off(event: 'closed', listener: (info: DataChannelClosedInfo) => void): this;
+  off(event: 'channelClosed', listener: (output: string) => void): this;
+  off(event: 'error', listener: (error: Error) => void): this;
+}
+
+export interface DataChannelStats {
+  connections: number;
+  resumes: number;
+  openStreams: number;
+  sequencer: SequencerStats;
+  rtoMs: number;
+}
