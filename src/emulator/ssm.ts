@@ -1,0 +1,366 @@
+// SSM (awsJson1_1, SigV4): StartSession for the port-forwarding documents, ResumeSession,
+// TerminateSession, DescribeInstanceInformation. The data channel of each session is the agent's
+// (src/emulator/agent); this file only registers sessions and rotates their tokens.
+import type { Emu } from './context.js';
+import { jsonRpcError, parseJsonBody, sendAmzJson, str, strArray, type Exchange } from './http.js';
+import { hexId, randomToken } from './ids.js';
+import { verifySigV4, type SigFailure } from './sigv4.js';
+import type { CredentialRecord } from './store.js';
+import type { EmulatorState } from './state.js';
+
+export const PORT_DOCUMENTS = [
+  'AWS-StartPortForwardingSession',
+  'AWS-StartPortForwardingSessionToRemoteHost',
+] as const;
+type PortDocument = (typeof PORT_DOCUMENTS)[number];
+
+const SIG_ERRORS: Record<SigFailure, string> = {
+  missing: 'MissingAuthenticationTokenException',
+  malformed: 'IncompleteSignatureException',
+  unknownKey: 'UnrecognizedClientException',
+  badToken: 'UnrecognizedClientException',
+  badSignature: 'InvalidSignatureException',
+  skew: 'InvalidSignatureException',
+  scope: 'InvalidSignatureException',
+  expired: 'ExpiredTokenException',
+};
+
+type Instance = EmulatorState['instances'][number];
+
+export async function handleSsm(emu: Emu, ex: Exchange): Promise<void> {
+  const body = parseJsonBody(ex);
+  noteParams(ex, body);
+  const sig = await verifySigV4(ex, emu.store, 'ssm', emu.clock.now());
+  if (!sig.ok)
+    return jsonRpcError(ex, sig.failure === 'missing' ? 403 : 400, SIG_ERRORS[sig.failure], sig.message);
+  ex.params.region = sig.region;
+  ex.params.callerArn = sig.credential.principal.arn;
+  if (!body) return jsonRpcError(ex, 400, 'SerializationException', 'Request body is not valid JSON');
+  const ctx = { emu, ex, body, caller: sig.credential, region: sig.region };
+  switch (ex.operation) {
+    case 'StartSession':
+      return startSession(ctx);
+    case 'ResumeSession':
+      return resumeSession(ctx);
+    case 'TerminateSession':
+      return terminateSession(ctx);
+    case 'DescribeInstanceInformation':
+      return describeInstanceInformation(ctx);
+    default:
+      return jsonRpcError(
+        ex,
+        400,
+        'UnknownOperationException',
+        `Operation ${ex.operation} is not supported by the emulator`,
+      );
+  }
+}
+
+interface Ctx {
+  emu: Emu;
+  ex: Exchange;
+  body: Record<string, unknown>;
+  caller: CredentialRecord;
+  region: string;
+}
+
+function noteParams(ex: Exchange, body: Record<string, unknown> | undefined): void {
+  if (!body) return;
+  const target = str(body.Target);
+  if (target) ex.params.instanceId = target;
+  const doc = str(body.DocumentName);
+  if (doc) ex.params.documentName = doc;
+  const sid = str(body.SessionId);
+  if (sid) ex.params.sessionId = sid;
+  const params = body.Parameters as Record<string, unknown> | undefined;
+  if (params && typeof params === 'object') {
+    for (const k of ['portNumber', 'localPortNumber', 'host']) {
+      const v = strArray(params[k])?.[0];
+      if (v !== undefined) ex.params[k] = v;
+    }
+  }
+}
+
+function denied(ctx: Ctx, action: string, resource: string): boolean {
+  const p = ctx.caller.principal;
+  if (!p.deny.includes(action)) return false;
+  jsonRpcError(
+    ctx.ex,
+    400,
+    'AccessDeniedException',
+    `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+  );
+  return true;
+}
+
+/** Instances this caller can see: its account (unset account = first account) and the request's region. */
+function visibleInstances(ctx: Ctx): Instance[] {
+  const first = ctx.emu.store.state.accounts[0]?.accountId;
+  return ctx.emu.store.state.instances.filter(
+    (i) => (i.accountId ?? first) === ctx.caller.principal.accountId && i.region === ctx.region,
+  );
+}
+
+function startSession(ctx: Ctx): void {
+  const { emu, ex, body } = ctx;
+  const target = str(body.Target);
+  if (!target)
+    return jsonRpcError(
+      ex,
+      400,
+      'ValidationException',
+      "1 validation error detected: Value null at 'target' failed to satisfy constraint: Member must not be null",
+    );
+  const documentName = str(body.DocumentName) ?? 'SSM-SessionManagerRunShell';
+  const resource = `arn:aws:ec2:${ctx.region}:${ctx.caller.principal.accountId}:instance/${target}`;
+  if (denied(ctx, 'ssm:StartSession', resource)) return;
+  if (!(PORT_DOCUMENTS as readonly string[]).includes(documentName)) {
+    return jsonRpcError(
+      ex,
+      400,
+      'InvalidDocument',
+      documentName === 'SSM-SessionManagerRunShell'
+        ? 'The emulator only runs the port forwarding documents (AWS-StartPortForwardingSession, AWS-StartPortForwardingSessionToRemoteHost)'
+        : `Document with name ${documentName} does not exist.`,
+    );
+  }
+  const instance = visibleInstances(ctx).find((i) => i.instanceId === target);
+  if (!instance || instance.pingStatus !== 'Online')
+    return jsonRpcError(ex, 400, 'TargetNotConnected', `${target} is not connected.`);
+  const params = (body.Parameters ?? {}) as Record<string, unknown>;
+  if (typeof params !== 'object' || Array.isArray(params)) {
+    return jsonRpcError(ex, 400, 'InvalidParameters', 'Parameters must be a map of string lists');
+  }
+  const one = (k: string) => strArray(params[k])?.[0];
+  const known = new Set([
+    'portNumber',
+    'localPortNumber',
+    ...(documentName === PORT_DOCUMENTS[1] ? ['host'] : []),
+  ]);
+  const unknownParam = Object.keys(params).find((k) => !known.has(k));
+  if (unknownParam)
+    return jsonRpcError(
+      ex,
+      400,
+      'InvalidParameters',
+      `Parameter "${unknownParam}" is not defined in document ${documentName}.`,
+    );
+  const port = Number(one('portNumber') ?? (documentName === PORT_DOCUMENTS[0] ? '80' : ''));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return jsonRpcError(
+      ex,
+      400,
+      'InvalidParameters',
+      'Parameter "portNumber" must be a port number (1-65535).',
+    );
+  }
+  const remoteHost = one('host');
+  if (documentName === PORT_DOCUMENTS[1] && !remoteHost) {
+    return jsonRpcError(
+      ex,
+      400,
+      'InvalidParameters',
+      'Parameter "host" is required by document AWS-StartPortForwardingSessionToRemoteHost.',
+    );
+  }
+  const sessionId = `${ctx.caller.principal.sessionName.replace(/[^\w.@-]/g, '-')}-${hexId(17)}`;
+  const token = randomToken('', 120);
+  const localPortNumber = one('localPortNumber');
+  emu.registry.registerSession({
+    sessionId,
+    documentName: documentName as PortDocument,
+    portNumber: port,
+    host: documentName === PORT_DOCUMENTS[1] ? (remoteHost ?? '') : instance.localAddress,
+    ...(localPortNumber !== undefined ? { localPortNumber } : {}),
+    agentVersion: instance.agentVersion ?? emu.settings().agentVersion,
+    pacing: emu.pacing,
+    token,
+    onEvent: (event, detail) => emu.logger(`session ${sessionId}: ${event} ${safeDetail(detail)}`),
+  });
+  emu.store.ssmSessions.set(sessionId, {
+    sessionId,
+    instanceId: target,
+    documentName,
+    ownerArn: ctx.caller.principal.arn,
+    accountId: ctx.caller.principal.accountId,
+    status: 'Connected',
+  });
+  ex.params.sessionId = sessionId;
+  sendAmzJson(ex, {
+    SessionId: sessionId,
+    TokenValue: token,
+    StreamUrl: streamUrl(emu, sessionId, ctx.region),
+  });
+}
+
+function safeDetail(detail: Record<string, unknown>): string {
+  // Event details come from the agent; drop anything that looks like a token before logging.
+  const clean = Object.fromEntries(Object.entries(detail).filter(([k]) => !/token|secret/i.test(k)));
+  return JSON.stringify(clean);
+}
+
+function streamUrl(emu: Emu, sessionId: string, region: string): string {
+  const cell = Buffer.from(JSON.stringify({ region, cell: '1' })).toString('base64url');
+  return `${emu.url.replace(/^http/, 'ws')}/v1/data-channel/${sessionId}?role=publish_subscribe&cell-number=${cell}`;
+}
+
+function ownedSession(ctx: Ctx, sessionId: string) {
+  const rec = ctx.emu.store.ssmSessions.get(sessionId);
+  return rec && rec.accountId === ctx.caller.principal.accountId ? rec : undefined;
+}
+
+function resumeSession(ctx: Ctx): void {
+  const { emu, ex, body } = ctx;
+  const sessionId = str(body.SessionId);
+  if (!sessionId)
+    return jsonRpcError(
+      ex,
+      400,
+      'ValidationException',
+      "1 validation error detected: Value null at 'sessionId' failed to satisfy constraint: Member must not be null",
+    );
+  const resource = `arn:aws:ssm:${ctx.region}:${ctx.caller.principal.accountId}:session/${sessionId}`;
+  if (denied(ctx, 'ssm:ResumeSession', resource)) return;
+  const rec = ownedSession(ctx, sessionId);
+  const agent = emu.registry.get(sessionId);
+  if (!rec || rec.status === 'Terminated' || !agent || agent.terminated) {
+    return jsonRpcError(
+      ex,
+      400,
+      'DoesNotExistException',
+      `Session ${sessionId} does not exist or is terminated.`,
+    );
+  }
+  const token = randomToken('', 120);
+  agent.rotateToken(token);
+  sendAmzJson(ex, {
+    SessionId: sessionId,
+    TokenValue: token,
+    StreamUrl: streamUrl(emu, sessionId, ctx.region),
+  });
+}
+
+function terminateSession(ctx: Ctx): void {
+  const { emu, ex, body } = ctx;
+  const sessionId = str(body.SessionId);
+  if (!sessionId)
+    return jsonRpcError(
+      ex,
+      400,
+      'ValidationException',
+      "1 validation error detected: Value null at 'sessionId' failed to satisfy constraint: Member must not be null",
+    );
+  const resource = `arn:aws:ssm:${ctx.region}:${ctx.caller.principal.accountId}:session/${sessionId}`;
+  if (denied(ctx, 'ssm:TerminateSession', resource)) return;
+  // Idempotent like AWS: terminating an unknown or ended session still answers its id.
+  const rec = ownedSession(ctx, sessionId);
+  if (rec && rec.status !== 'Terminated') {
+    rec.status = 'Terminated';
+    emu.registry.get(sessionId)?.terminate('TerminateSession');
+  }
+  sendAmzJson(ex, { SessionId: sessionId });
+}
+
+const FILTER_KEYS = ['InstanceIds', 'PingStatus', 'PlatformTypes', 'AgentVersion', 'ResourceType'] as const;
+
+function describeInstanceInformation(ctx: Ctx): void {
+  const { ex, body } = ctx;
+  if (denied(ctx, 'ssm:DescribeInstanceInformation', '*')) return;
+  const conditions: { key: string; values: string[] }[] = [];
+  const legacy = body.InstanceInformationFilterList;
+  if (legacy !== undefined) {
+    if (!Array.isArray(legacy))
+      return jsonRpcError(
+        ex,
+        400,
+        'InvalidInstanceInformationFilterValue',
+        'InstanceInformationFilterList must be a list',
+      );
+    for (const f of legacy as Record<string, unknown>[]) {
+      const key = str(f?.key) ?? '';
+      const values = strArray(f?.valueSet) ?? [];
+      if (!(FILTER_KEYS as readonly string[]).includes(key))
+        return jsonRpcError(ex, 400, 'InvalidFilterKey', `Invalid filter key: ${key}`);
+      if (values.length === 0)
+        return jsonRpcError(ex, 400, 'InvalidInstanceInformationFilterValue', `Filter ${key} needs values`);
+      conditions.push({ key, values });
+    }
+  }
+  const filters = body.Filters;
+  if (filters !== undefined) {
+    if (!Array.isArray(filters)) return jsonRpcError(ex, 400, 'InvalidFilterKey', 'Filters must be a list');
+    for (const f of filters as Record<string, unknown>[]) {
+      const key = str(f?.Key) ?? '';
+      const values = strArray(f?.Values) ?? [];
+      if (!(FILTER_KEYS as readonly string[]).includes(key) && !key.startsWith('tag:')) {
+        return jsonRpcError(ex, 400, 'InvalidFilterKey', `Invalid filter key: ${key}`);
+      }
+      if (values.length === 0)
+        return jsonRpcError(ex, 400, 'InvalidInstanceInformationFilterValue', `Filter ${key} needs values`);
+      conditions.push({ key, values });
+    }
+  }
+  const ids = conditions.filter((c) => c.key === 'InstanceIds').flatMap((c) => c.values);
+  if (ids.length) ex.params.instanceIds = ids;
+  const bad = ids.find((id) => !/^(i|mi)-[0-9a-f]{8,17}$/.test(id));
+  if (bad) return jsonRpcError(ex, 400, 'InvalidInstanceId', `Instance id ${bad} is not valid`);
+  const maxRaw = body.MaxResults;
+  const max = maxRaw === undefined ? 50 : Number(maxRaw);
+  if (!Number.isInteger(max) || max < 5 || max > 50) {
+    return jsonRpcError(
+      ex,
+      400,
+      'ValidationException',
+      `1 validation error detected: Value '${String(maxRaw)}' at 'maxResults' failed to satisfy constraint: Member must have value between 5 and 50`,
+    );
+  }
+  const settings = ctx.emu.settings();
+  const matches = (i: Instance) =>
+    conditions.every((c) => {
+      switch (c.key) {
+        case 'InstanceIds':
+          return c.values.includes(i.instanceId);
+        case 'PingStatus':
+          return c.values.includes(i.pingStatus);
+        case 'PlatformTypes':
+          return c.values.includes('Linux');
+        case 'AgentVersion':
+          return c.values.includes(i.agentVersion ?? settings.agentVersion);
+        case 'ResourceType':
+          return c.values.includes(i.instanceId.startsWith('mi-') ? 'ManagedInstance' : 'EC2Instance');
+        default:
+          return c.key === 'tag:Name' && c.values.includes(i.name);
+      }
+    });
+  const all = visibleInstances(ctx).filter(matches);
+  let offset = 0;
+  const token = str(body.NextToken);
+  if (token) {
+    const parsed = /^o:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!parsed || Number(parsed[1]) > all.length)
+      return jsonRpcError(ex, 400, 'InvalidNextToken', 'The specified token is not valid.');
+    offset = Number(parsed[1]);
+  }
+  const page = all.slice(offset, offset + max);
+  const now = ctx.emu.clock.now() / 1000;
+  const out: Record<string, unknown> = {
+    InstanceInformationList: page.map((i) => ({
+      InstanceId: i.instanceId,
+      PingStatus: i.pingStatus,
+      LastPingDateTime: i.pingStatus === 'Online' ? now : now - 3600,
+      AgentVersion: i.agentVersion ?? settings.agentVersion,
+      IsLatestVersion: false,
+      PlatformType: 'Linux',
+      PlatformName: i.platformName,
+      PlatformVersion: i.platformVersion,
+      ResourceType: i.instanceId.startsWith('mi-') ? 'ManagedInstance' : 'EC2Instance',
+      IPAddress: i.ipAddress,
+      ComputerName: i.name ? `${i.name}.internal` : `${i.instanceId}.internal`,
+      ...(i.name ? { Name: i.name } : {}),
+      AssociationStatus: 'Success',
+    })),
+  };
+  if (offset + page.length < all.length)
+    out.NextToken = Buffer.from(`o:${offset + page.length}`).toString('base64url');
+  sendAmzJson(ex, out);
+}
