@@ -23,6 +23,8 @@ import type {
   SignInRequest,
   SignInResult,
   SignOutRequest,
+  SsoAccessToken,
+  SsoTokenRequest,
   StatusReport,
   StatusRequest,
   Veto,
@@ -80,6 +82,8 @@ export interface Engine {
   recover<T>(operation: RecoverableOperation, fn: (attempt: number) => Promise<T>): Promise<T>;
   signIn(request: SignInRequest): Promise<SignInResult>;
   signOut(request: SignOutRequest): Promise<void>;
+  /** A valid SSO token for a profile or session; throws when no plugin can give one. */
+  getSsoToken(request: SsoTokenRequest): Promise<SsoAccessToken>;
   collectStatus(request: StatusRequest): Promise<StatusReport>;
   shutdown(info: ShutdownInfo): Promise<void>;
 }
@@ -198,6 +202,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         });
       }
       return result;
+    },
+
+    async getSsoToken(request) {
+      const token = await hooks.getSsoToken.promise(request);
+      if (!token) {
+        const what = request.ssoSession
+          ? `SSO session "${request.ssoSession}"`
+          : `profile "${request.profile ?? 'default'}"`;
+        throw new StormtunnelError(`${what} is not an SSO profile or session`, {
+          exitCode: 2,
+          hint: 'pass --profile with an SSO profile or --sso-session with a session from your AWS config (stormtunnel profiles)',
+        });
+      }
+      return token;
     },
 
     async signOut(request) {

@@ -14,6 +14,8 @@ import type {
   SignInRequest,
   SignInResult,
   SignOutRequest,
+  SsoAccessToken,
+  SsoTokenRequest,
   StatusReport,
   TokenEvent,
   TunnelStateChange,
@@ -44,6 +46,11 @@ export function createHooks() {
     onTokenChanged: new AsyncParallelHook<[TokenEvent]>(['event'], 'onTokenChanged'),
     /** Signs in to an SSO session; the plugin that handles the profile or session answers. */
     signIn: new AsyncSeriesBailHook<[SignInRequest], SignInResult | undefined>(['request'], 'signIn'),
+    /** A valid SSO access token for a profile or session (signing in if allowed); the first answer wins. */
+    getSsoToken: new AsyncSeriesBailHook<[SsoTokenRequest], SsoAccessToken | undefined>(
+      ['request'],
+      'getSsoToken',
+    ),
     /** Signs out; every tap runs, failures are collected and reported after all ran. */
     signOut: new AsyncParallelHook<[SignOutRequest]>(['request'], 'signOut'),
     /** Supplies an MFA code for an assume-role hop; the first answer wins. */
@@ -73,6 +80,7 @@ export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze({
   onReauthRequired: 'parallel',
   onTokenChanged: 'parallel',
   signIn: 'series-bail',
+  getSsoToken: 'series-bail',
   signOut: 'parallel',
   mfaCode: 'series-bail',
   collectStatus: 'series-waterfall',

@@ -33,6 +33,8 @@ export interface CredentialRequest {
   chain: readonly string[];
   /** Skip in-memory caches (e.g. after an ExpiredToken error). */
   forceRefresh?: boolean;
+  /** May a sign-in be started (browser or device code) when no valid token exists? Default false. */
+  allowSignIn?: boolean;
 }
 
 /** An engine-owned description of a connection about to be made; beforeConnect taps may amend it. */
@@ -129,6 +131,22 @@ export interface SignInResult {
   session: string;
   expiresAt: Date;
   refreshable: boolean;
+}
+
+export interface SsoTokenRequest {
+  profile?: string;
+  ssoSession?: string;
+  allowSignIn?: boolean;
+}
+
+/** What other commands (roles, configure) need to call the SSO portal; never logged. */
+export interface SsoAccessToken {
+  session: string;
+  accessToken: string;
+  /** The SSO region (where the portal API is). */
+  region: string;
+  startUrl: string;
+  expiresAt: Date;
 }
 
 export interface SignOutRequest {
@@ -264,6 +282,8 @@ export interface Prompt {
   readonly interactive: boolean;
   text(question: string, options?: { default?: string; secret?: boolean }): Promise<string>;
   confirm(question: string, defaultValue?: boolean): Promise<boolean>;
+  /** Prints a line for the person at the terminal (stderr), e.g. a sign-in URL and code. */
+  say(text: string): void;
   /** Shows progress for something that waits; returns a handle to update and stop it. */
   progress(text: string): ProgressHandle;
 }

@@ -41,6 +41,9 @@ export function createTerminalPrompt(options: TerminalPromptOptions = {}): Promp
       if (!answer) return defaultValue;
       return answer === 'y' || answer === 'yes';
     },
+    say(text) {
+      output.write(`${text}\n`);
+    },
     progress(text) {
       return createProgress(output, text);
     },
