@@ -51,7 +51,10 @@ export class PluginError extends StormtunnelError {
     message?: string,
   ) {
     const inner = cause instanceof Error ? cause.message : String(cause);
-    super(message ?? `plugin "${plugin}" failed in ${hook}: ${inner}`, {
+    // Our own errors already speak to the user ("SSO Authentication Required: ..."): keep their words; the
+    // plugin and hook stay on the error (shown with --verbose). Anything else is a plugin failure.
+    const userFacing = cause instanceof StormtunnelError && !(cause instanceof PluginError);
+    super(message ?? (userFacing ? inner : `plugin "${plugin}" failed in ${hook}: ${inner}`), {
       cause,
       exitCode: cause instanceof StormtunnelError ? cause.exitCode : 1,
       hint: cause instanceof StormtunnelError ? cause.hint : undefined,

@@ -1,0 +1,57 @@
+// The token monitor: every refreshCheckInterval (60 s) it looks at each session in use, notices tokens
+// changed by other processes, fires onTokenExpiring and refreshes silently earlyRefreshThreshold (5 min)
+// before expiry. When a refresh fails for good it raises re-authentication instead of failing silently.
+import type { PluginApi } from '../../src/engine/plugin.js';
+import type { SsoSessionManager } from './session-manager.js';
+import type { SsoSessionRef } from './types.js';
+
+export function startMonitor(api: PluginApi, sessions: SsoSessionManager): () => void {
+  const raised = new Set<string>();
+  const check = async (ref: SsoSessionRef) => {
+    const before = sessions.lastSeenExpiry.get(ref.name);
+    const t = await sessions.read(ref);
+    if (!t) return;
+    if (before !== undefined && t.expiresAt.getTime() > before) {
+      raised.delete(ref.name);
+      await api.emit.tokenChanged({ session: ref.name, expiresAt: t.expiresAt, how: 'external' });
+    }
+    const remainingMs = t.expiresAt.getTime() - api.clock.now();
+    if (remainingMs > api.settings.earlyRefreshThresholdMs) return;
+    const refreshable = sessions.refreshable(t);
+    if (!refreshable || !api.settings.autoRefresh) {
+      await api.emit.tokenExpiring({ session: ref.name, expiresAt: t.expiresAt, remainingMs, refreshable });
+    }
+    // A refresh fires onTokenExpiring itself, right before it asks for the new token.
+    if (refreshable && api.settings.autoRefresh) {
+      try {
+        await sessions.refresh(ref);
+        raised.delete(ref.name);
+        return;
+      } catch (err) {
+        api.logger.warn(`silent refresh of ${ref.name} failed`, { err });
+        if (remainingMs > 0 && !isSignInRequired(err)) return; // still valid: the next check tries again
+      }
+    }
+    if (!raised.has(ref.name) && (remainingMs <= 0 || refreshable)) {
+      raised.add(ref.name);
+      await sessions.raiseReauth(
+        ref,
+        refreshable
+          ? 'the sign-in could not be refreshed'
+          : 'the sign-in has expired and cannot be refreshed',
+      );
+    }
+  };
+  return api.every(api.settings.refreshCheckIntervalMs, async () => {
+    for (const ref of sessions.active.values()) {
+      await check(ref).catch((err: unknown) =>
+        api.logger.error(`token check of ${ref.name} failed`, { err }),
+      );
+    }
+  });
+}
+
+function isSignInRequired(err: unknown): boolean {
+  const e = err as { errorClass?: unknown; classification?: { class?: unknown } };
+  return e?.errorClass === 'token-expired' || e?.classification?.class === 'token-expired';
+}

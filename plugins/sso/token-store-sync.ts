@@ -1,0 +1,110 @@
+// Keeps one SSO token per session in two places in step: the engine's token store (the OS keychain) and the
+// AWS CLI cache (~/.aws/sso/cache), so that `aws sso login` serves us and our sign-in serves the AWS CLI.
+import { deleteSsoToken, readSsoToken, withTokenLock, writeSsoToken } from '../../src/aws/index.js';
+import type { SsoToken } from '../../src/aws/index.js';
+import type { Logger, Settings, StoredToken, TokenStore } from '../../src/engine/types.js';
+import type { SsoSessionRef } from './types.js';
+
+export function toStored(ref: SsoSessionRef, t: SsoToken): StoredToken {
+  return {
+    session: ref.name,
+    startUrl: t.startUrl ?? ref.startUrl,
+    region: t.region ?? ref.region,
+    accessToken: t.accessToken,
+    expiresAt: t.expiresAt,
+    ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
+    ...(t.clientId ? { clientId: t.clientId } : {}),
+    ...(t.clientSecret ? { clientSecret: t.clientSecret } : {}),
+    ...(t.registrationExpiresAt ? { registrationExpiresAt: t.registrationExpiresAt } : {}),
+  };
+}
+
+export function toCache(t: StoredToken): SsoToken {
+  return {
+    startUrl: t.startUrl,
+    region: t.region,
+    accessToken: t.accessToken,
+    expiresAt: t.expiresAt,
+    ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
+    ...(t.clientId ? { clientId: t.clientId } : {}),
+    ...(t.clientSecret ? { clientSecret: t.clientSecret } : {}),
+    ...(t.registrationExpiresAt ? { registrationExpiresAt: t.registrationExpiresAt } : {}),
+    extra: {},
+  };
+}
+
+export interface StoreSyncDeps {
+  store: () => TokenStore;
+  settings: Readonly<Settings>;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Whether the token store is the OS keychain and reachable (else the CLI cache is the only durable place). */
+async function keychainUsable(store: TokenStore): Promise<boolean> {
+  if (store.kind === 'memory') return false;
+  try {
+    return (await store.describe()).available;
+  } catch {
+    return false;
+  }
+}
+
+export class TokenStoreSync {
+  constructor(private readonly deps: StoreSyncDeps) {}
+
+  private get cacheOptions() {
+    return { env: this.deps.env };
+  }
+
+  /** Write to the AWS CLI cache when sharing is on, or when the keychain cannot keep the token. */
+  private async writesCache(): Promise<boolean> {
+    return this.deps.settings.shareWithAwsCli || !(await keychainUsable(this.deps.store()));
+  }
+
+  /**
+   * The freshest token of the two places (the one that expires last), or undefined. When the CLI cache is
+   * newer (an `aws sso login` or a refresh by another tool), the store is brought up to date.
+   */
+  async read(ref: SsoSessionRef): Promise<{ token: StoredToken; from: 'store' | 'cache' } | undefined> {
+    const store = this.deps.store();
+    const [fromStore, fromCache] = await Promise.all([
+      store.get(ref.name).catch((err: unknown) => {
+        this.deps.logger.warn(`could not read the token of ${ref.name} from the ${store.kind} store`, {
+          err,
+        });
+        return null;
+      }),
+      readSsoToken(ref.cacheKey, this.cacheOptions),
+    ]);
+    const cached = fromCache ? toStored(ref, fromCache) : undefined;
+    if (fromStore && (!cached || fromStore.expiresAt.getTime() >= cached.expiresAt.getTime())) {
+      return { token: fromStore, from: 'store' };
+    }
+    if (cached) {
+      if (this.deps.settings.keychain && fromStore?.accessToken !== cached.accessToken) {
+        await store
+          .set(cached)
+          .catch((err: unknown) => this.deps.logger.warn('could not update the token store', { err }));
+      }
+      return { token: cached, from: 'cache' };
+    }
+    return undefined;
+  }
+
+  async write(ref: SsoSessionRef, token: StoredToken): Promise<void> {
+    if (this.deps.settings.keychain) await this.deps.store().set(token);
+    if (await this.writesCache()) await writeSsoToken(ref.cacheKey, toCache(token), this.cacheOptions);
+  }
+
+  /** Removes the token from both places (logout). Registrations are kept, as `aws sso logout` does. */
+  async remove(ref: SsoSessionRef): Promise<void> {
+    await this.deps.store().delete(ref.name);
+    await deleteSsoToken(ref.cacheKey, this.cacheOptions);
+  }
+
+  /** Serialises read-refresh-write across processes (a lock file beside the cache entry). */
+  lock<T>(ref: SsoSessionRef, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+    return withTokenLock(ref.cacheKey, fn, { ...this.cacheOptions, timeoutMs });
+  }
+}
