@@ -31,8 +31,16 @@ if (!inner && process.env.STORMTUNNEL_TEST_NO_DBUS !== '1' && has('dbus-run-sess
   const child = spawn(
     'dbus-run-session',
     ['--', 'sh', '-c', `${unlock}exec node '${fileURLToPath(import.meta.url)}' --inner ${quoted}`],
-    { stdio: 'inherit', env: { ...process.env, STORMTUNNEL_TEST_DBUS: '1' } },
+    { stdio: ['inherit', 'inherit', 'pipe'], env: { ...process.env, STORMTUNNEL_TEST_DBUS: '1' } },
   );
+  // The private bus daemon chatters on stderr (fd limits, service activation); keep the rest.
+  let pending = '';
+  child.stderr.on('data', (d) => {
+    pending += d;
+    const lines = pending.split('\n');
+    pending = lines.pop();
+    for (const line of lines) if (!/^dbus-daemon\[\d+\]/.test(line)) process.stderr.write(line + '\n');
+  });
   child.on('exit', (code, signal) => {
     rmSync(keyringHome, { recursive: true, force: true });
     process.exit(code ?? (signal ? 1 : 0));
@@ -65,7 +73,11 @@ function runFile(file) {
         join(root, 'test'),
         escapeRe(relative(join(root, 'test'), file)),
       ],
-      { cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, detached: true },
+      {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        detached: true,
+      },
     );
     let out = '';
     child.stdout.on('data', (d) => (out += d));

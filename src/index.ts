@@ -1,4 +1,5 @@
-// The library entry point: `import { defineConfig, createEngine, ... } from 'stormtunnel'`.
+// The library entry point: `import { defineConfig, getCredentials, createEngine, ... } from 'stormtunnel'`.
+// Scripts get credentials through the same config and plugins as the CLI (src/library/credentials.ts).
 export { defineConfig } from './config/define-config.js';
 export { loadConfig } from './config/load.js';
 export type {
@@ -27,3 +28,12 @@ export { definePlugin, parsePluginOptions, PluginOptionsError } from './engine/p
 export type { PluginApi, StormtunnelPlugin, TunnelConfig } from './engine/plugin.js';
 export type * from './engine/types.js';
 export { createLogger, silentLogger } from './log/logger.js';
+export {
+  credentialProvider,
+  getCredentials,
+  openEngine,
+  type GetCredentialsOptions,
+  type OpenEngineOptions,
+} from './library/credentials.js';
+export { listAccountRoles, tokenForSession } from './configure/index.js';
+export type { AccountRole, AccountRoles } from './configure/index.js';

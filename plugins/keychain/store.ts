@@ -121,11 +121,14 @@ export class KeychainStore implements KeychainTokenStore {
     return `${this.service}-part`;
   }
 
-  /** Warns once per store that tokens are not kept in the keychain, then acts as "nothing stored". */
+  /**
+   * Notes once per store that tokens are not kept in the keychain, then acts as "nothing stored". At debug
+   * level: the user is told at sign-in and in `status`, not on every command.
+   */
   private fallback(): void {
     if (this.fallbackAnnounced) return;
     this.fallbackAnnounced = true;
-    this.logger.warn(
+    this.logger.debug(
       `no OS keychain reachable (${this.unreachable ?? 'unknown'}): tokens are kept in the AWS CLI cache only`,
     );
   }

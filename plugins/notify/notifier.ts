@@ -69,11 +69,11 @@ export class DesktopNotificationService implements DesktopNotifier {
       return;
     }
     this.deliveryFailureLogged = true;
+    // One line: the reason, not a stack trace (the details are at debug level).
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n').filter(Boolean).pop() ?? '';
     this.logger.warn(
-      'desktop notifications are not available here; messages go to the terminal and the log',
-      {
-        err,
-      },
+      `desktop notifications are not available here (${reason}); messages go to the terminal and the log`,
     );
+    this.logger.debug('desktop notification failed', { err });
   }
 }

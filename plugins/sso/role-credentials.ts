@@ -2,7 +2,7 @@
 // expire, one call at a time per account and role.
 import type { PluginApi } from '../../src/engine/plugin.js';
 import type { Credentials } from '../../src/engine/types.js';
-import type { SsoSessionManager } from './session-manager.js';
+import { SignInRequiredError, type SsoSessionManager } from './session-manager.js';
 import type { SsoSessionRef } from './types.js';
 
 const EARLY_MS = 5 * 60_000;
@@ -44,12 +44,16 @@ export class RoleCredentials {
     return p;
   }
 
-  private fetch(
+  private async fetch(
     ref: SsoSessionRef,
     accountId: string,
     roleName: string,
     opts: { profile: string; allowSignIn: boolean },
-  ) {
+  ): Promise<Credentials> {
+    // Not signed in or expired beyond refresh: the user hears that directly (validToken raises it).
+    // Recovery below is for what the portal answers to a token we believed valid.
+    let token = await this.sessions.validToken(ref, { allowSignIn: opts.allowSignIn, profile: opts.profile });
+    const rejected = 'the SSO portal rejected the sign-in (revoked or ended)';
     return this.api.recover(
       {
         phase: 'credentials',
@@ -59,28 +63,22 @@ export class RoleCredentials {
         action: 'sso:GetRoleCredentials',
         // The portal rejected the token (revoked or expired server-side): refresh it, or sign in if allowed.
         reauthenticate: async () => {
-          const t = await this.sessions.read(ref);
-          if (t && this.sessions.refreshable(t)) {
+          if (this.sessions.refreshable(token)) {
             try {
-              await this.sessions.refresh(ref);
+              token = await this.sessions.refresh(ref, { force: true });
               return;
             } catch (err) {
               if (!opts.allowSignIn) throw err;
             }
           }
           if (!opts.allowSignIn) {
-            await this.sessions.raiseReauth(ref, 'the SSO portal rejected the sign-in', opts.profile);
-            const { SignInRequiredError } = await import('./session-manager.js');
-            throw new SignInRequiredError(ref, 'the SSO portal rejected the sign-in', opts.profile);
+            await this.sessions.raiseReauth(ref, rejected, opts.profile);
+            throw new SignInRequiredError(ref, rejected, opts.profile);
           }
-          await this.sessions.signIn(ref, {});
+          token = await this.sessions.signIn(ref, {});
         },
       },
       async () => {
-        const token = await this.sessions.validToken(ref, {
-          allowSignIn: opts.allowSignIn,
-          profile: opts.profile,
-        });
         const { GetRoleCredentialsCommand } = await import('@aws-sdk/client-sso');
         const sso = await this.api.services.aws.sso({ region: ref.region });
         const out = await sso.send(

@@ -134,7 +134,7 @@ export class SsoSessionManager {
   }
 
   /** Silent refresh with the refresh token. Single-flight in the process; locked across processes. */
-  refresh(ref: SsoSessionRef): Promise<StoredToken> {
+  refresh(ref: SsoSessionRef, opts: { force?: boolean } = {}): Promise<StoredToken> {
     const running = this.refreshing.get(ref.name);
     if (running) return running;
     this.lastRefreshAttempt.set(ref.name, this.now);
@@ -143,7 +143,8 @@ export class SsoSessionManager {
         // Re-read inside the lock: another process may have refreshed while we waited.
         const latest = await this.read(ref);
         if (!latest) throw new SignInRequiredError(ref, 'the token disappeared (signed out elsewhere)');
-        if (this.isFresh(latest)) return latest;
+        // Fresh already (another process refreshed while we waited), unless the service just rejected it.
+        if (this.isFresh(latest) && !opts.force) return latest;
         if (!this.refreshable(latest)) {
           throw new SignInRequiredError(
             ref,

@@ -15,6 +15,8 @@ export interface AwsConfigErrorInit {
 /** Bad input in an AWS file (config, credentials, token cache). The CLI prints `message` and exits 2. */
 export class AwsConfigError extends Error {
   override readonly name = 'AwsConfigError';
+  /** Bad input in the user's files: the CLI exits 2. */
+  readonly exitCode = 2;
   readonly file: string;
   readonly line: number | undefined;
   readonly key: string | undefined;

@@ -1,4 +1,5 @@
 // What every command gets: parsed global options, a logger, output streams, and lazily the config and engine.
+import type { SharedConfig } from '../aws/index.js';
 import { builtinPlugins } from '../builtin-plugins.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -59,6 +60,18 @@ export class CliContext {
   /** The profile a command works on: --profile, then AWS_PROFILE, then "default". */
   get profile(): string {
     return this.globals.profile ?? (this.io.env.AWS_PROFILE || undefined) ?? 'default';
+  }
+
+  /** The AWS shared config (~/.aws/config and credentials) as the SDK reads it. */
+  async awsConfig(): Promise<SharedConfig> {
+    const { loadSharedConfig } = await import('../aws/index.js');
+    return loadSharedConfig({ env: this.io.env });
+  }
+
+  /** Throws the precise one-line error (file, line, key) that stops `profile` from giving credentials. */
+  async assertProfile(profile: string): Promise<void> {
+    const { assertProfileUsable } = await import('../aws/index.js');
+    assertProfileUsable(await this.awsConfig(), profile);
   }
 
   loadConfig(): Promise<ResolvedConfig> {

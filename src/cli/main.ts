@@ -5,6 +5,10 @@ import { PluginError, rootCause } from '../engine/errors.js';
 import { redactString } from '../log/redact.js';
 import { buildProgram } from './program.js';
 
+// The AWS SDK versions are pinned in package.json, so its "newer versions need Node 22" notice is not
+// something a user can act on; keep stderr for our own messages.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export async function main(
   argv: string[],
   io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
@@ -65,11 +69,22 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, verbose
 
 const invokedDirectly = process.argv[1] && /(?:stormtunnel(?:\.js)?|main\.[jt]s)$/.test(process.argv[1]);
 if (invokedDirectly) {
+  let finished = false;
+  // Should the event loop ever empty while a command still waits, say so instead of exiting 0 silently.
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write(
+      'stormtunnel: internal error: the command stopped before it finished (nothing left to wait for)\n',
+    );
+    process.exitCode = 1;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
+      finished = true;
       process.exitCode = code;
     },
     (err: unknown) => {
+      finished = true;
       process.exitCode = reportError(err, process.stderr, process.argv.includes('--verbose'));
     },
   );

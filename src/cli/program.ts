@@ -1,8 +1,17 @@
 // The stormtunnel command line: global options, the commands, and help that reads well.
 import { Command, Option } from 'commander';
 import type { RunAction } from './command.js';
+import { registerCheck } from './commands/check.js';
+import { registerConfigure } from './commands/configure.js';
+import { registerCredentialProcess } from './commands/credential-process.js';
+import { registerEmulator } from './commands/emulator.js';
+import { registerLogin } from './commands/login.js';
 import { registerPending } from './commands/pending.js';
 import { registerPlugins } from './commands/plugins.js';
+import { registerProfiles } from './commands/profiles.js';
+import { registerRoles } from './commands/roles.js';
+import { registerStatus } from './commands/status.js';
+import { registerUp } from './commands/up.js';
 import { CliContext, type CliIo, type GlobalOptions } from './context.js';
 
 export const VERSION = '0.1.0';
@@ -57,7 +66,16 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
       }
     };
 
+  registerStatus(program, run);
+  registerLogin(program, run);
+  registerProfiles(program, run);
+  registerRoles(program, run);
+  registerCredentialProcess(program, run);
+  registerEmulator(program, run);
   registerPlugins(program, run);
+  registerCheck(program, run);
+  registerUp(program, run);
+  registerConfigure(program, run);
   registerPending(program, run);
   return program;
 }

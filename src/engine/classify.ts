@@ -1,6 +1,7 @@
 // Every failure (AWS calls, sign-in, token store, tunnels) is classified here, once. The class decides the
 // recovery strategy and the message the user sees, from the product's error-message table.
-import { rootCause, StormtunnelError } from './errors.js';
+import type { StormtunnelError } from './errors.js';
+import { rootCause } from './errors.js';
 
 export type ErrorClass =
   | 'network'
@@ -245,8 +246,14 @@ export function classifyError(error: unknown, context: ClassifyContext = {}): Cl
       own.hint ?? defaultNext(e.errorClass as ErrorClass, who),
     );
   }
-  if (root instanceof StormtunnelError && root.exitCode === 2) {
-    return make('usage', message, root.hint ?? 'fix the input named above and run the command again');
+  // Bad input in the user's files or arguments (our errors, AwsConfigError): exit code 2.
+  if ((root as { exitCode?: unknown } | null)?.exitCode === 2) {
+    const hint = (root as { hint?: unknown }).hint;
+    return make(
+      'usage',
+      message,
+      typeof hint === 'string' ? hint : 'fix the input named above and run the command again',
+    );
   }
   if (code === 'ConnectionVetoedError' || (root instanceof Error && root.name === 'ConnectionVetoedError')) {
     return make('vetoed', message, 'the plugin named above decided this; change its settings or the tunnel');

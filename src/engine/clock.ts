@@ -10,8 +10,9 @@ function abortReason(signal: AbortSignal): Error {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
+    // Not unref'd: a sleep (sign-in polling, a retry wait) must keep the process alive. Engine-owned
+    // repeating timers are cancelled at shutdown instead.
     const t = setTimeout(fn, ms);
-    t.unref?.();
     const handle = { id: nextId++, t };
     return handle;
   },

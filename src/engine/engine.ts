@@ -1,6 +1,6 @@
 // The engine: applies plugins, owns the hooks, timers and services, and is the only caller of hooks.
 import { systemClock } from './clock.js';
-import { PluginError, StormtunnelError } from './errors.js';
+import { PluginError, StormtunnelError, UsageError } from './errors.js';
 import { BAIL_HOOKS, createHooks, HOOK_KINDS, ISOLATED_HOOKS } from './hooks.js';
 import type { EngineHooks, HookName, StartContext, TapOnlyHook, TapOnlyHooks } from './hooks.js';
 import type { PluginApi, StormtunnelPlugin, TunnelConfig } from './plugin.js';
@@ -27,6 +27,7 @@ import type {
   SsoTokenRequest,
   StatusReport,
   StatusRequest,
+  TunnelSet,
   Veto,
 } from './types.js';
 
@@ -64,6 +65,19 @@ export class ConnectionVetoedError extends StormtunnelError {
   }
 }
 
+export interface StartTunnelsOptions {
+  /** Names to start; undefined: every tunnel with `autostart`. */
+  names?: readonly string[];
+  allowSignIn: boolean;
+  /** Profile of tunnels that name none (--profile, AWS_PROFILE, "default"). */
+  defaultProfile: string;
+  /** Region of a profile (AWS_REGION, the profile's `region`), for tunnels that name none. */
+  regionFor(profile: string): Promise<string | undefined>;
+}
+
+export const PORT_FORWARDING_DOCUMENT = 'AWS-StartPortForwardingSession';
+export const REMOTE_HOST_DOCUMENT = 'AWS-StartPortForwardingSessionToRemoteHost';
+
 export interface Engine {
   readonly settings: Readonly<Settings>;
   readonly tunnels: readonly TunnelConfig[];
@@ -85,6 +99,11 @@ export interface Engine {
   /** A valid SSO token for a profile or session; throws when no plugin can give one. */
   getSsoToken(request: SsoTokenRequest): Promise<SsoAccessToken>;
   collectStatus(request: StatusRequest): Promise<StatusReport>;
+  /**
+   * Hands the tunnels to the startTunnels hook with a `prepare` callback (credentials + beforeConnect, the
+   * engine's only connection path), so plugins never build drafts themselves. Throws when no plugin runs tunnels.
+   */
+  startTunnels(options: StartTunnelsOptions): Promise<TunnelSet>;
   shutdown(info: ShutdownInfo): Promise<void>;
 }
 
@@ -232,6 +251,56 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       return hooks.collectStatus.promise({ request, entries: [] });
     },
 
+    async startTunnels(opts) {
+      const selected = opts.names
+        ? tunnels.filter((t) => opts.names!.includes(t.name))
+        : tunnels.filter((t) => t.autostart);
+      const prepare = async (name: string, o: { forceRefresh?: boolean; allowSignIn?: boolean } = {}) => {
+        const t = tunnels.find((x) => x.name === name);
+        if (!t) throw new UsageError(`no tunnel named "${name}"`);
+        const profile = t.profile ?? opts.defaultProfile;
+        const region = t.region ?? (await opts.regionFor(profile));
+        if (!region) {
+          throw new UsageError(`tunnel "${name}" has no region`, {
+            hint: `set region on the tunnel, or region in profile "${profile}" of your AWS config`,
+          });
+        }
+        const credentials = await engine.resolveCredentials({
+          profile,
+          region,
+          purpose: { kind: 'tunnel', tunnel: name },
+          chain: [],
+          allowSignIn: o.allowSignIn ?? false,
+          ...(o.forceRefresh ? { forceRefresh: true } : {}),
+        });
+        return engine.prepareConnection({
+          tunnel: name,
+          profile,
+          region,
+          target: t.target,
+          remotePort: t.remotePort,
+          remoteHost: t.remoteHost,
+          localPort: t.localPort,
+          bindAddress: t.bindAddress,
+          documentName: t.remoteHost ? REMOTE_HOST_DOCUMENT : PORT_FORWARDING_DOCUMENT,
+          credentials,
+          annotations: {},
+        });
+      };
+      const set = await hooks.startTunnels.promise({
+        tunnels: selected,
+        allowSignIn: opts.allowSignIn,
+        prepare,
+      });
+      if (!set) {
+        throw new StormtunnelError('no plugin runs tunnels', {
+          exitCode: 2,
+          hint: 'add ssmTunnel() (from stormtunnel/plugins/ssm-tunnel) to `plugins` in your stormtunnel config, or remove `plugins` for the built-in set',
+        });
+      }
+      return set;
+    },
+
     async shutdown(info) {
       if (controller.signal.aborted) return;
       for (const cancel of cancelTimers) cancel();
@@ -313,6 +382,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         return cancel;
       },
       resolveCredentials: (request) => engine.resolveCredentials(request),
+      mfaCode: (request) => hooks.mfaCode.promise(request),
       reportError: async (info) => (await engine.handleError({ ...info, plugin: plugin.name })).decision,
       recover: (operation, fn) =>
         runWithRecovery(

@@ -18,6 +18,8 @@ import type {
   SsoTokenRequest,
   StatusReport,
   TokenEvent,
+  TunnelSet,
+  TunnelStartRequest,
   TunnelStateChange,
   Veto,
 } from './types.js';
@@ -57,6 +59,11 @@ export function createHooks() {
     mfaCode: new AsyncSeriesBailHook<[MfaRequest], string | undefined>(['request'], 'mfaCode'),
     /** Each tap adds its status entries to the report and returns it. */
     collectStatus: new AsyncSeriesWaterfallHook<[StatusReport]>(['report'], 'collectStatus'),
+    /** Starts the requested tunnels; the plugin that runs tunnels answers with the running set. */
+    startTunnels: new AsyncSeriesBailHook<[TunnelStartRequest], TunnelSet | undefined>(
+      ['request'],
+      'startTunnels',
+    ),
     /** A tunnel changed state; taps are isolated. */
     onTunnelState: new AsyncParallelHook<[TunnelStateChange]>(['change'], 'onTunnelState'),
     /** The engine starts; long-running plugins start their monitors here. */
@@ -84,6 +91,7 @@ export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze({
   signOut: 'parallel',
   mfaCode: 'series-bail',
   collectStatus: 'series-waterfall',
+  startTunnels: 'series-bail',
   onTunnelState: 'parallel',
   onStart: 'series',
   onShutdown: 'parallel',

@@ -10,6 +10,7 @@ import type {
   ErrorReport,
   ExpiryNotice,
   Logger,
+  MfaRequest,
   ReauthNotice,
   RecoverableOperation,
   RecoveryDecision,
@@ -57,6 +58,8 @@ export interface PluginApi {
   every(intervalMs: number, task: () => Promise<void>): () => void;
   /** Credentials for another profile, through the engine's own resolveCredentials (for chains). */
   resolveCredentials: (request: CredentialRequest) => Promise<Credentials>;
+  /** Asks the mfaCode hook for a code (undefined when no plugin answers); for assume-role hops with mfa_serial. */
+  mfaCode: (request: MfaRequest) => Promise<string | undefined>;
   /** Runs onError for a failure and returns the decision (fail when no plugin decides). */
   reportError: (info: Omit<ErrorReport, 'plugin'>) => Promise<RecoveryDecision>;
   /**

@@ -5,6 +5,7 @@ import type { SSOClient } from '@aws-sdk/client-sso';
 import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Classification } from './classify.js';
+import type { TunnelConfig } from './plugin.js';
 
 /** AWS credentials as every hook and service passes them around. Never logged. */
 export interface Credentials {
@@ -35,6 +36,11 @@ export interface CredentialRequest {
   forceRefresh?: boolean;
   /** May a sign-in be started (browser or device code) when no valid token exists? Default false. */
   allowSignIn?: boolean;
+  /**
+   * Set by assume-role for `credential_source`: credentials from this source (env vars, instance or container
+   * metadata), not from the profile's own keys. Plugins that do not serve credential sources return undefined.
+   */
+  credentialSource?: 'Environment' | 'Ec2InstanceMetadata' | 'EcsContainer';
 }
 
 /** An engine-owned description of a connection about to be made; beforeConnect taps may amend it. */
@@ -169,6 +175,50 @@ export interface TunnelStateChange {
   state: TunnelState;
   previous: TunnelState | undefined;
   detail?: string;
+}
+
+/** A tunnel's live figures, for `up`'s view and `status` (no secrets). */
+export interface TunnelStatus {
+  name: string;
+  state: TunnelState;
+  /** "127.0.0.1:5432" once the local listener is bound. */
+  localAddress: string | undefined;
+  /** "i-0123456789abcdef0:5432", or "i-0123456789abcdef0 -> db.internal:5432" through a remote host. */
+  target: string;
+  /** Local connections open now / since the start. */
+  connections: number;
+  totalConnections: number;
+  /** Bytes from the target to local clients, and from local clients to the target. */
+  bytesIn: number;
+  bytesOut: number;
+  /** Milliseconds since the epoch of the last state change. */
+  since: number;
+  /** The last problem, one line ("Target Unavailable: ..."), or what the tunnel waits for. */
+  detail?: string;
+  sessionId?: string;
+}
+
+/** What the engine hands the startTunnels hook: the tunnels to run and the one way to prepare a connection. */
+export interface TunnelStartRequest {
+  tunnels: readonly TunnelConfig[];
+  /** May the first credentials of a tunnel start a sign-in (browser or device code)? */
+  allowSignIn: boolean;
+  /**
+   * A connection draft for a new session of `tunnel`: credentials resolved now (fresh when `forceRefresh`),
+   * then beforeConnect. Throws ConnectionVetoedError on a veto and credential errors as they come.
+   */
+  prepare(tunnel: string, options?: { forceRefresh?: boolean; allowSignIn?: boolean }): Promise<ConnectDraft>;
+}
+
+/** Running tunnels, as returned by the plugin that answered startTunnels. */
+export interface TunnelSet {
+  status(): TunnelStatus[];
+  /** Resolves once no tunnel is `starting` or `connecting` any more (ready, failed, waiting...). */
+  settled(): Promise<void>;
+  /** Calls `listener` on every state change of a tunnel of this set; returns the unsubscribe function. */
+  onChange(listener: (change: TunnelStateChange) => void): () => void;
+  /** Terminates every session and closes every listener. */
+  stop(): Promise<void>;
 }
 
 export interface ShutdownInfo {

@@ -25,7 +25,13 @@ export const REDACTED = '[redacted]';
 const OPAQUE_RUN = /[A-Za-z0-9+/_-]{32,}={0,2}/g;
 
 function looksSecret(run: string): boolean {
-  return /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run);
+  if (!(/[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run))) return false;
+  // Names made of words and hex ids joined by "_", "-" or "/" (AWSReservedSSO_AdministratorAccess_65bf90de591b73a7)
+  // are identifiers, not secrets; random tokens mix cases and digits inside each segment.
+  const segments = run.split(/[_/-]/).filter(Boolean);
+  const wordLike = (seg: string) =>
+    /^[A-Za-z]+$/.test(seg) || /^[0-9a-f]+$/.test(seg) || /^[0-9A-F]+$/.test(seg);
+  return !(segments.length > 1 && segments.every(wordLike));
 }
 
 export function isSecretKey(key: string): boolean {

@@ -42,6 +42,9 @@ test('values that look like secrets are redacted inside strings; ids, hashes and
     'arn:aws:iam::123456789012:role/CrossAccountRole',
   );
   assert.is(redactString('i-0123456789abcdef0'), 'i-0123456789abcdef0');
+  const ssoRole =
+    'arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_AdministratorAccess_65bf90de591b73a7/dev';
+  assert.is(redactString(ssoRole), ssoRole);
 });
 
 test('errors keep type and message, with secrets scrubbed', () => {

@@ -37,5 +37,6 @@ process.stdout.write(
     setError,
     status,
     warnings: logger.records.filter((r) => r.level === 'warn').map((r) => r.msg),
+    notes: logger.records.filter((r) => /no OS keychain reachable/.test(r.msg)).map((r) => r.msg),
   }),
 );

@@ -1,0 +1,373 @@
+// End-to-end tunnel benchmark: a real `stormtunnel up` process (our client) against the emulator in this
+// process, compared with raw loopback TCP measured in the same run. Prints figures and ratios.
+// Usage: node --import tsx bench/tunnels.ts [MiB]   (default 64)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sso } from '../plugins/sso/index.js';
+import { DEFAULT_SETTINGS } from '../src/config/defaults.js';
+import { OutputPump } from '../src/emulator/agent/pump.js';
+import { startEmulator } from '../src/emulator/index.js';
+import { createEngine } from '../src/engine/engine.js';
+import { silentLogger } from '../src/log/logger.js';
+import { makeAwsHome, seedConfig } from '../test/helpers/aws-home.js';
+import { STATIC_CREDENTIALS } from '../test/tunnels/helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// BENCH_BUILT=dir: run the compiled CLI and plugins from `tsc -p tsconfig.build.json --outDir dir` (what an
+// installed stormtunnel runs) instead of the TypeScript sources through tsx.
+const BUILT = process.env.BENCH_BUILT;
+const BIN = BUILT ? join(BUILT, 'src/cli/main.js') : join(ROOT, 'bin/stormtunnel.js');
+const SRC = (p: string) => (BUILT ? join(BUILT, p.replace(/\.ts$/, '.js')) : join(ROOT, p));
+const MIB = Number(process.argv[2] ?? 64);
+const SIZE = MIB * 1024 * 1024;
+
+// ---- target: 'U'+len: read len bytes, answer 'K'; 'D'+len: send len bytes; 'E': echo -------------------
+const block = randomBytes(1024 * 1024);
+const target = createServer((s) => {
+  s.setNoDelay(true);
+  s.on('error', () => undefined);
+  let head = Buffer.alloc(0);
+  const onHead = (d: Buffer) => {
+    head = Buffer.concat([head, d]);
+    if (head.length < 9) return;
+    s.off('data', onHead);
+    const kind = String.fromCharCode(head[0]!);
+    const len = Number(head.readBigUInt64BE(1));
+    const rest = head.subarray(9);
+    if (kind === 'E') {
+      if (rest.length) s.write(rest);
+      s.pipe(s);
+    } else if (kind === 'U') {
+      let got = rest.length;
+      const check = () => got >= len && s.write('K');
+      s.on('data', (c: Buffer) => ((got += c.length), check()));
+      check();
+    } else {
+      let sent = 0;
+      const pump = () => {
+        while (sent < len) {
+          const n = Math.min(block.length, len - sent);
+          sent += n;
+          if (!s.write(block.subarray(0, n))) return void s.once('drain', pump);
+        }
+      };
+      pump();
+    }
+  };
+  s.on('data', onHead);
+});
+await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+const targetPort = (target.address() as AddressInfo).port;
+
+const header = (kind: string, len: number) => {
+  const h = Buffer.alloc(9);
+  h.write(kind, 0);
+  h.writeBigUInt64BE(BigInt(len), 1);
+  return h;
+};
+const open = (port: number) =>
+  new Promise<Socket>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.setNoDelay(true);
+    s.once('error', reject);
+  });
+
+/** MB/s of `len` bytes uploaded (client -> target) on one connection. */
+async function upload(port: number, len: number): Promise<number> {
+  const s = await open(port);
+  const t0 = performance.now();
+  const done = new Promise<void>((r) => s.once('data', () => r()));
+  s.write(header('U', len));
+  for (let sent = 0; sent < len;) {
+    const n = Math.min(block.length, len - sent);
+    sent += n;
+    if (!s.write(block.subarray(0, n))) await new Promise((r) => s.once('drain', r));
+  }
+  await done;
+  const ms = performance.now() - t0;
+  s.destroy();
+  return len / 1e6 / (ms / 1000);
+}
+
+/** MB/s of `len` bytes downloaded (target -> client) on one connection. */
+async function download(port: number, len: number): Promise<number> {
+  const s = await open(port);
+  const t0 = performance.now();
+  let got = 0;
+  await new Promise<void>((resolve) => {
+    s.on('data', (d: Buffer) => {
+      got += d.length;
+      if (got >= len) resolve();
+    });
+    s.write(header('D', len));
+  });
+  const ms = performance.now() - t0;
+  s.destroy();
+  return len / 1e6 / (ms / 1000);
+}
+
+/** Time to first byte of a new connection: connect, send one byte to the echo, first byte back. */
+async function firstByte(port: number): Promise<number> {
+  const t0 = performance.now();
+  const s = await open(port);
+  await new Promise<void>((resolve) => {
+    s.once('data', () => resolve());
+    s.write(Buffer.concat([header('E', 0), Buffer.from('x')]));
+  });
+  const ms = performance.now() - t0;
+  s.destroy();
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
+
+// ---- the world: emulator, AWS home, a config, a `stormtunnel up` process ----------------------------------
+const emu = await startEmulator({ port: 0, autoApprove: true });
+const home = makeAwsHome({
+  config: seedConfig(emu.startUrl),
+  credentials: STATIC_CREDENTIALS,
+  emulatorEnv: emu.env(),
+});
+const dir = mkdtempSync(join(tmpdir(), 'stormtunnel-bench-'));
+const env = {
+  ...process.env,
+  ...home.env,
+  XDG_STATE_HOME: join(dir, 'state'),
+  STORMTUNNEL_LOG_LEVEL: 'warn',
+};
+
+function writeConfig(name: string, plugins: string, tunnels: object[]): string {
+  // Compiled: a plain JS config (no tsx in the process); from source: TypeScript through tsx.
+  const file = join(dir, BUILT ? name.replace(/\.ts$/, '.mjs') : name);
+  const imp = (p: string) => JSON.stringify(SRC(p));
+  writeFileSync(
+    file,
+    `import { ssmTunnel } from ${imp('plugins/ssm-tunnel/index.ts')};
+import { retry } from ${imp('plugins/retry/index.ts')};
+import { sso } from ${imp('plugins/sso/index.ts')};
+import { SEED_STATIC_ACCESS_KEY_ID as K, SEED_STATIC_SECRET_ACCESS_KEY as S } from ${imp('src/emulator/state.ts')};
+const keys = { name: 'static-keys', apply(api) { api.hooks.resolveCredentials.tap((r) => r.profile === 'default' ? { accessKeyId: K, secretAccessKey: S } : undefined); } };
+export default { plugins: [${plugins}], tunnels: ${JSON.stringify(tunnels)} };
+`,
+  );
+  return file;
+}
+
+const tunnelDef = (name: string, extra: object = {}) => ({
+  name,
+  profile: 'default',
+  region: 'us-east-1',
+  target: 'i-0123456789abcdef0',
+  remotePort: targetPort,
+  localPort: 0,
+  ...extra,
+});
+
+interface Up {
+  child: ChildProcess;
+  ready: Promise<Map<string, number>>;
+  readyMs: Promise<number>;
+  stop(): Promise<void>;
+}
+
+function up(config: string, count: number): Up {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, '--config', config, 'up'], {
+    cwd: dir,
+    env: { ...env, STORMTUNNEL_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ports = new Map<string, number>();
+  let out = '';
+  let err = '';
+  let readyAt = 0;
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const ready = new Promise<Map<string, number>>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const m of out.matchAll(/tunnel (\S+): ready 127\.0\.0\.1:(\d+)/g)) ports.set(m[1]!, Number(m[2]));
+      if (ports.size === count && !readyAt) {
+        readyAt = performance.now();
+        resolve(ports);
+      }
+    });
+    child.once('close', (code) => reject(new Error(`up exited ${code}:\n${out}${err}`)));
+  });
+  return {
+    child,
+    ready,
+    readyMs: ready.then(() => readyAt - t0),
+    async stop() {
+      const closed = new Promise((r) => child.once('close', r));
+      child.kill('SIGINT');
+      await closed;
+    },
+  };
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const rows: string[] = [];
+const say = (s: string) => {
+  console.log(s);
+  rows.push(s);
+};
+
+say(
+  `stormtunnel tunnel benchmark: ${MIB} MiB per direction, node ${process.version}, ${BUILT ? 'compiled CLI, .mjs config' : 'CLI from source through tsx, .ts config'}`,
+);
+
+// Raw loopback TCP, same run.
+const rawUp = await upload(targetPort, SIZE);
+const rawDown = await download(targetPort, SIZE);
+say(
+  `raw loopback TCP           upload ${rawUp.toFixed(0).padStart(6)} MB/s   download ${rawDown.toFixed(0).padStart(6)} MB/s`,
+);
+
+// Through the tunnel, unpaced agent.
+const staticCfg = writeConfig('static.config.ts', `keys, ssmTunnel(), retry()`, [tunnelDef('db')]);
+{
+  const u = up(staticCfg, 1);
+  const port = (await u.ready).get('db')!;
+  const tu = await upload(port, SIZE);
+  const td = await download(port, SIZE);
+  say(
+    `tunnel, unpaced agent      upload ${tu.toFixed(1).padStart(6)} MB/s   download ${td.toFixed(1).padStart(6)} MB/s   (ratio ${(tu / rawUp).toFixed(3)} / ${(td / rawDown).toFixed(3)} of raw)`,
+  );
+  // First byte of new connections on the warm mux tunnel.
+  for (let i = 0; i < 5; i++) await firstByte(port);
+  const fb: number[] = [];
+  for (let i = 0; i < 100; i++) fb.push(await firstByte(port));
+  const rawFb: number[] = [];
+  for (let i = 0; i < 100; i++) rawFb.push(await firstByte(targetPort));
+  say(
+    `first byte, warm mux       median ${median(fb).toFixed(2)} ms   p95 ${p95(fb).toFixed(2)} ms   (raw TCP median ${median(rawFb).toFixed(2)} ms)`,
+  );
+  await u.stop();
+}
+
+// Realistic agent pacing (1024 bytes then 1 ms, like the real agent): the agent is the bottleneck.
+emu.admin.setSettings({ pacing: true });
+{
+  // The ceiling: the emulator agent's paced output pump alone, sending into nothing.
+  const pumpRate = await new Promise<number>((resolve) => {
+    const n = 2 * 1024 * 1024;
+    let sent = 0;
+    const t0 = performance.now();
+    const pump = new OutputPump({
+      send: (c) => {
+        sent += c.length;
+        if (sent >= n) {
+          pump.close();
+          resolve(n / 1e6 / ((performance.now() - t0) / 1000));
+        }
+      },
+      canSend: () => true,
+      pacing: true,
+      highWater: Infinity,
+      onDrain: () => undefined,
+    });
+    pump.enqueue(Buffer.alloc(n));
+  });
+  const u = up(staticCfg, 1);
+  const port = (await u.ready).get('db')!;
+  const n = 8 * 1024 * 1024;
+  const tu = await upload(port, n);
+  const td = await download(port, n);
+  say(
+    `tunnel, paced agent        upload ${tu.toFixed(1).padStart(6)} MB/s   download ${td.toFixed(2).padStart(6)} MB/s   (8 MiB; the paced agent alone emits ${pumpRate.toFixed(2)} MB/s: download is ${(td / pumpRate).toFixed(3)} of that ceiling; uploads are not paced by the emulator's agent)`,
+  );
+  await u.stop();
+}
+emu.admin.setSettings({ pacing: false });
+
+// Ready time with a cached SSO token: sign in once (device code, auto-approved), then `up` on profile dev.
+{
+  const engine = await createEngine({
+    plugins: [sso({ sessions: { work: { useDeviceCode: true } } })],
+    settings: DEFAULT_SETTINGS,
+    logger: silentLogger(),
+    services: {
+      prompt: {
+        interactive: false,
+        text: () => Promise.reject(new Error('no terminal')),
+        confirm: () => Promise.reject(new Error('no terminal')),
+        say: () => undefined,
+        progress: () => ({ update() {}, succeed() {}, fail() {}, stop() {} }),
+      },
+    },
+  });
+  await engine.signIn({ profile: 'dev', noBrowser: true, useDeviceCode: true });
+  await engine.shutdown({ reason: 'command-done' });
+  const ssoCfg = writeConfig('sso.config.ts', `sso(), ssmTunnel(), retry()`, [
+    tunnelDef('db', { profile: 'dev' }),
+  ]);
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const u = up(ssoCfg, 1);
+    times.push(await u.readyMs);
+    await u.stop();
+  }
+  say(
+    `up -> ready, cached SSO token (whole process: node start, config, GetRoleCredentials, StartSession, handshake)  median ${median(times).toFixed(0)} ms  (${times.map((t) => t.toFixed(0)).join(', ')})`,
+  );
+}
+
+// RSS of the `up` process: 10 idle tunnels; then 200 connections of 1 MiB each way at once on one tunnel.
+{
+  const cfg = writeConfig(
+    'ten.config.ts',
+    `keys, ssmTunnel(), retry()`,
+    Array.from({ length: 10 }, (_, i) => tunnelDef(`t${i}`)),
+  );
+  const u = up(cfg, 10);
+  const ports = await u.ready;
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = rssMb(u.child.pid!);
+  const port = ports.get('t0')!;
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(u.child.pid!))), 50);
+  const payload = randomBytes(1024 * 1024);
+  const want = createHash('sha256').update(payload).digest('hex');
+  const t0 = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: 200 }, async () => {
+      const s = await open(port);
+      const h = createHash('sha256');
+      let got = 0;
+      await new Promise<void>((resolve, reject) => {
+        s.on('data', (d: Buffer) => {
+          h.update(d);
+          got += d.length;
+          if (got >= payload.length) resolve();
+        });
+        s.once('close', () => got < payload.length && reject(new Error('cut')));
+        s.write(header('E', 0));
+        s.write(payload);
+      });
+      s.destroy();
+      return h.digest('hex') === want;
+    }),
+  );
+  const ms = performance.now() - t0;
+  clearInterval(sampler);
+  say(`RSS of up, 10 idle tunnels ${idle.toFixed(0)} MB`);
+  say(
+    `RSS of up, 200 connections peak ${peak.toFixed(0)} MB  (200 x 1 MiB echoed in ${(ms / 1000).toFixed(1)} s, ${results.filter(Boolean).length}/200 byte-exact)`,
+  );
+  await u.stop();
+}
+
+await emu.close();
+target.close();
+home.cleanup();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,74 @@
+// Joins a local TCP connection to a tunnel stream, both ways, with backpressure and byte counters.
+// The protocol has no half-close: when either side ends, the other is ended (after its pending writes).
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+export interface ByteCounters {
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Resolves when both sides are closed; `onError` hears the first failure of either side. */
+export function forward(
+  socket: Socket,
+  stream: Duplex,
+  counters: ByteCounters,
+  onError: (err: Error, side: 'local' | 'tunnel') => void,
+): Promise<void> {
+  let failed = false;
+  const fail = (err: Error, side: 'local' | 'tunnel'): void => {
+    if (!failed) {
+      failed = true;
+      onError(err, side);
+    }
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    counters.bytesOut += chunk.length;
+    if (!stream.write(chunk)) socket.pause();
+  });
+  stream.on('drain', () => socket.resume());
+  stream.on('data', (chunk: Buffer) => {
+    counters.bytesIn += chunk.length;
+    if (!socket.write(chunk)) stream.pause();
+  });
+  socket.on('drain', () => stream.resume());
+
+  // Ending flushes what was written first; destroying (on errors) does not, on purpose.
+  socket.on('end', () => stream.end());
+  stream.on('end', () => socket.end());
+  socket.on('error', (err) => {
+    fail(err, 'local');
+    stream.destroy();
+  });
+  stream.on('error', (err) => {
+    fail(err, 'tunnel');
+    socket.destroy();
+  });
+
+  const socketClosed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      // Gone without an end (reset): the tunnel side has nothing left to deliver.
+      if (!stream.writableEnded) stream.destroy();
+      resolve();
+    }),
+  );
+  let streamEnded = false;
+  stream.once('end', () => (streamEnded = true));
+  const streamClosed = new Promise<void>((resolve) =>
+    stream.once('close', () => {
+      if (!streamEnded) {
+        // Cut without an end (session lost or terminated): the client must see a reset, not a clean end.
+        socket.destroy();
+      } else {
+        // Ended cleanly: flush what we wrote, and keep reading (into nowhere) so a client still writing can
+        // finish and close; bounded in case it never does.
+        socket.resume();
+        socket.removeAllListeners('data');
+        socket.setTimeout(10_000, () => socket.destroy());
+      }
+      resolve();
+    }),
+  );
+  return Promise.all([socketClosed, streamClosed]).then(() => undefined);
+}

@@ -1,0 +1,82 @@
+// The running tunnels of one startTunnels call: what `up` shows, waits for and stops.
+import { randomUUID } from 'node:crypto';
+import type { PluginApi } from '../../src/engine/plugin.js';
+import type {
+  TunnelSet,
+  TunnelStartRequest,
+  TunnelStateChange,
+  TunnelStatus,
+} from '../../src/engine/types.js';
+import { Tunnel } from './tunnel.js';
+import type { ResolvedSsmTunnelOptions } from './types.js';
+
+/** One id per process, as the reference client does (the agent sees it in the open JSON). */
+const CLIENT_ID = randomUUID();
+
+const SETTLED = new Set(['ready', 'waiting-for-sign-in', 'failed', 'stopped']);
+
+export class RunningTunnels implements TunnelSet {
+  readonly tunnels: Tunnel[];
+  private readonly listeners = new Set<(change: TunnelStateChange) => void>();
+  private readonly settleWaiters = new Set<() => void>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly api: PluginApi,
+    request: TunnelStartRequest,
+    options: ResolvedSsmTunnelOptions,
+  ) {
+    this.tunnels = request.tunnels.map(
+      (config) =>
+        new Tunnel({ api, config, request, options, clientId: CLIENT_ID, onChange: (c) => this.changed(c) }),
+    );
+  }
+
+  /** Starts every tunnel at once; one tunnel's failure never stops the others. */
+  start(): void {
+    for (const t of this.tunnels) void t.bringUp();
+  }
+
+  status(): TunnelStatus[] {
+    return this.tunnels.map((t) => t.status());
+  }
+
+  settled(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.tunnels.every((t) => SETTLED.has(t.currentState))) {
+          this.settleWaiters.delete(check);
+          resolve();
+        }
+      };
+      this.settleWaiters.add(check);
+      check();
+    });
+  }
+
+  onChange(listener: (change: TunnelStateChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onSignIn(): void {
+    for (const t of this.tunnels) t.onSignIn();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= Promise.all(this.tunnels.map((t) => t.stop())).then(() => undefined);
+    return this.stopping;
+  }
+
+  private changed(change: TunnelStateChange): void {
+    this.api.emit.tunnelState(change).catch(() => undefined);
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.api.logger.error('a tunnel state listener failed', { err });
+      }
+    }
+    for (const check of [...this.settleWaiters]) check();
+  }
+}

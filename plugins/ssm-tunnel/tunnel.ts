@@ -1,0 +1,422 @@
+// One tunnel: prepare (credentials + beforeConnect, through the engine) -> StartSession -> data channel ->
+// local listener -> connections forwarded. Brings itself back when the session is lost, waits for a sign-in
+// when credentials need a person, and fails with one line for what retrying cannot fix.
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { classifyError, isTransient, type Classification } from '../../src/engine/classify.js';
+import { StormtunnelError } from '../../src/engine/errors.js';
+import type { PluginApi, TunnelConfig } from '../../src/engine/plugin.js';
+import type {
+  ConnectDraft,
+  Credentials,
+  TunnelStartRequest,
+  TunnelState,
+  TunnelStateChange,
+  TunnelStatus,
+} from '../../src/engine/types.js';
+import { openDataChannel } from '../../src/session-manager/index.js';
+import { ConnectToPortError } from '../../src/session-manager/errors.js';
+import type { DataChannel, DataChannelClosedInfo, ResumeResult } from '../../src/session-manager/types.js';
+import { forward } from './forward.js';
+import { isSessionGone, resumeSession, startSession, terminateSession, type SessionScope } from './ssm.js';
+import type { ResolvedSsmTunnelOptions } from './types.js';
+
+/** A data-channel failure: worth another session (the class decides the retry). */
+class DataChannelError extends StormtunnelError {
+  readonly errorClass = 'network';
+}
+
+interface Session {
+  id: string;
+  scope: SessionScope;
+  channel: DataChannel;
+  credentials: Credentials | undefined;
+  /** ResumeSession said it is gone: the close that follows is not ours to ignore. */
+  gone: boolean;
+}
+
+export interface TunnelDeps {
+  api: PluginApi;
+  config: TunnelConfig;
+  request: TunnelStartRequest;
+  options: ResolvedSsmTunnelOptions;
+  clientId: string;
+  onChange: (change: TunnelStateChange) => void;
+}
+
+export class Tunnel {
+  private state: TunnelState = 'starting';
+  private since: number;
+  private detail: string | undefined;
+  private draft: ConnectDraft | undefined;
+  private session: Session | undefined;
+  private server: Server | undefined;
+  private localAddress: string | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly counters = { bytesIn: 0, bytesOut: 0 };
+  private totalConnections = 0;
+  private bringing: Promise<void> | undefined;
+  private stopped = false;
+  private firstAttempt = true;
+  private readonly channelWaiters = new Set<() => void>();
+  private readonly stop$ = new AbortController();
+
+  constructor(private readonly deps: TunnelDeps) {
+    this.since = deps.api.clock.now();
+  }
+
+  get name(): string {
+    return this.deps.config.name;
+  }
+  get currentState(): TunnelState {
+    return this.state;
+  }
+
+  status(): TunnelStatus {
+    const c = this.deps.config;
+    const target = c.remoteHost
+      ? `${c.target} -> ${c.remoteHost}:${c.remotePort}`
+      : `${c.target}:${c.remotePort}`;
+    return {
+      name: c.name,
+      state: this.state,
+      localAddress: this.localAddress,
+      target,
+      connections: this.sockets.size,
+      totalConnections: this.totalConnections,
+      bytesIn: this.counters.bytesIn,
+      bytesOut: this.counters.bytesOut,
+      since: this.since,
+      ...(this.detail ? { detail: this.detail } : {}),
+      ...(this.session ? { sessionId: this.session.id } : {}),
+    };
+  }
+
+  /** Brings the tunnel up (or back); concurrent calls share one attempt. Never throws. */
+  bringUp(): Promise<void> {
+    this.bringing ??= this.bringUpLoop().finally(() => (this.bringing = undefined));
+    return this.bringing;
+  }
+
+  /** A sign-in happened somewhere: try again if we were waiting for one. */
+  onSignIn(): void {
+    if (this.state === 'waiting-for-sign-in' && !this.stopped) void this.bringUp();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stop$.abort();
+    for (const wake of this.channelWaiters) wake();
+    await this.closeListener();
+    await this.endSession('stopped');
+    this.setState('stopped');
+  }
+
+  // ---- bringing up ----
+
+  private async bringUpLoop(): Promise<void> {
+    const { api } = this.deps;
+    while (!this.stopped) {
+      this.setState(
+        this.firstAttempt ? 'connecting' : 'reconnecting',
+        this.firstAttempt ? undefined : this.detail,
+      );
+      const allowSignIn = this.firstAttempt && this.deps.request.allowSignIn;
+      this.firstAttempt = false;
+      try {
+        await this.connect(allowSignIn);
+        if (!this.server) await this.listen();
+        this.setState('ready');
+        for (const wake of this.channelWaiters) wake();
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        await this.endSession('failed attempt');
+        const c = this.classify(err);
+        // RecoveryFailedError messages already carry the title.
+        const line = c.detail.startsWith(`${c.title}:`) ? c.detail : `${c.title}: ${c.detail}`;
+        if (c.class === 'token-expired') {
+          this.setState(
+            'waiting-for-sign-in',
+            `${line} (${c.next}); the tunnel comes back after the sign-in`,
+          );
+          return;
+        }
+        if (!isTransient(c)) {
+          await this.closeListener();
+          this.setState('failed', `${line} (${c.next})`);
+          return;
+        }
+        const delay = this.deps.options.reconnectDelayMs;
+        this.setState('reconnecting', `${line}; trying again in ${Math.round(delay / 1000)} s`);
+        try {
+          await api.clock.sleep(delay, AbortSignal.any([this.stop$.signal, api.signal]));
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+
+  private classify(err: unknown): Classification {
+    return classifyError(err, {
+      operation: `tunnel ${this.name}`,
+      ...(this.draft ? { profile: this.draft.profile } : {}),
+    });
+  }
+
+  private async connect(allowSignIn: boolean): Promise<void> {
+    const { api, request, config } = this.deps;
+    const draft = await request.prepare(config.name, { allowSignIn });
+    this.draft = draft;
+    const scope: SessionScope = { tunnel: config.name, profile: draft.profile, region: draft.region };
+    let credentials = draft.credentials;
+    const started = await startSession(api, draft, this.boundPort() ?? draft.localPort, async () => {
+      credentials = (await request.prepare(config.name, { forceRefresh: true })).credentials;
+      return credentials;
+    });
+    const session: Partial<Session> & { gone: boolean } = {
+      id: started.sessionId,
+      scope,
+      credentials,
+      gone: false,
+    };
+    let channel: DataChannel;
+    try {
+      channel = await openDataChannel({
+        streamUrl: started.streamUrl,
+        tokenValue: started.tokenValue,
+        clientId: this.deps.clientId,
+        sessionId: started.sessionId,
+        resume: () => this.resume(session as Session),
+        resumeBudget: { maxAttempts: this.deps.options.resumeAttempts },
+        pingIntervalMs: this.deps.options.pingIntervalMs,
+        deadAfterMs: this.deps.options.deadAfterMs,
+        log: (event, detail) => api.logger.debug(`tunnel ${config.name}: data channel ${event}`, detail),
+      });
+    } catch (err) {
+      await this.terminateApi(scope, started.sessionId, credentials);
+      throw new DataChannelError(
+        `the data channel of session ${started.sessionId} did not open: ${String((err as Error).message)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    session.channel = channel;
+    this.session = session as Session;
+    channel.on('resumed', (info) =>
+      api.logger.info(`tunnel ${config.name}: data channel resumed (${info.cause}, attempt ${info.attempt})`),
+    );
+    channel.on('error', (err) => api.logger.debug(`tunnel ${config.name}: ${err.message}`));
+    channel.once('closed', (info) => this.onChannelClosed(session as Session, info));
+    api.logger.debug(`tunnel ${config.name}: session ${started.sessionId} open (${channel.mode} mode)`);
+  }
+
+  /** ResumeSession with credentials resolved now: SSO role credentials may have rotated since StartSession. */
+  private async resume(session: Session): Promise<ResumeResult> {
+    const { api } = this.deps;
+    const credentials = await api.resolveCredentials({
+      profile: session.scope.profile,
+      region: session.scope.region,
+      purpose: { kind: 'tunnel', tunnel: this.name },
+      chain: [],
+    });
+    session.credentials = credentials;
+    try {
+      return await resumeSession(api, session.scope, session.id, credentials);
+    } catch (err) {
+      if (isSessionGone(err) && !session.gone) {
+        session.gone = true;
+        api.logger.info(`tunnel ${this.name}: session ${session.id} has ended; starting a new one`);
+        void session.channel.close();
+      }
+      throw err;
+    }
+  }
+
+  private onChannelClosed(session: Session, info: DataChannelClosedInfo): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    if (this.stopped || this.state !== 'ready') return;
+    const why = info.output || info.error?.message || info.reason;
+    this.detail = `session lost (${why})`;
+    this.deps.api.logger.info(`tunnel ${this.name}: session ${session.id} lost (${why}); starting a new one`);
+    void this.bringUp();
+  }
+
+  private boundPort(): number | undefined {
+    return this.server ? (this.server.address() as AddressInfo | null)?.port : undefined;
+  }
+
+  private async listen(): Promise<void> {
+    const draft = this.draft;
+    if (!draft) throw new Error('listen before prepare');
+    const server = createServer((socket) => this.onConnection(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: draft.localPort, host: draft.bindAddress, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.deps.api.logger.error(`tunnel ${this.name}: listener: ${err.message}`));
+    this.server = server;
+    const a = server.address() as AddressInfo;
+    this.localAddress = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  }
+
+  private async closeListener(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // ---- connections ----
+
+  private onConnection(socket: Socket): void {
+    this.sockets.add(socket);
+    this.totalConnections++;
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined);
+    socket.once('close', () => this.sockets.delete(socket));
+    this.serve(socket).catch((err: unknown) => {
+      this.deps.api.logger.warn(`tunnel ${this.name}: connection closed: ${(err as Error).message}`);
+      socket.destroy();
+    });
+  }
+
+  private async serve(socket: Socket): Promise<void> {
+    const channel = await this.readyChannel(socket);
+    if (!channel) return;
+    if (channel.mode === 'basic' && channel.stats().openStreams > 0) {
+      this.deps.api.logger.info(
+        `tunnel ${this.name}: basic mode carries one connection at a time; this one waits for the open one to close`,
+      );
+    }
+    const stream = await this.withWait(channel.openStream(), socket);
+    if (!stream) return;
+    if (socket.destroyed) {
+      stream.destroy();
+      return;
+    }
+    await forward(socket, stream, this.counters, (err, side) => {
+      if (err instanceof ConnectToPortError) {
+        this.deps.api.logger.warn(
+          `tunnel ${this.name}: the target refused the connection to port ${this.deps.config.remotePort} (${err.message})`,
+        );
+      } else if (side === 'tunnel') {
+        this.deps.api.logger.info(`tunnel ${this.name}: a connection was cut: ${err.message}`);
+      }
+    });
+  }
+
+  /** The open data channel, waiting (bounded) while the tunnel reconnects. */
+  private async readyChannel(socket: Socket): Promise<DataChannel | undefined> {
+    const deadline = this.deps.api.clock.now() + this.deps.options.connectionWaitMs;
+    while (!this.stopped && !socket.destroyed) {
+      const ch = this.session?.channel;
+      if (ch && !ch.closed && this.state === 'ready') return ch;
+      const left = deadline - this.deps.api.clock.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.channelWaiters.delete(wake);
+          this.deps.api.clock.clearTimeout(timer);
+          resolve();
+        };
+        const timer = this.deps.api.clock.setTimeout(wake, left);
+        this.channelWaiters.add(wake);
+        socket.once('close', wake);
+      });
+    }
+    if (!socket.destroyed) {
+      this.deps.api.logger.warn(
+        `tunnel ${this.name}: a new connection was closed: the tunnel is ${this.state}`,
+      );
+      socket.destroy();
+    }
+    return undefined;
+  }
+
+  /** Waits for `p` at most connectionWait and while the local side is open. */
+  private async withWait<T extends { destroy(): void }>(
+    p: Promise<T>,
+    socket: Socket,
+  ): Promise<T | undefined> {
+    const { clock } = this.deps.api;
+    let timer: ReturnType<typeof clock.setTimeout> | undefined;
+    const giveUp = new Promise<undefined>((resolve) => {
+      timer = clock.setTimeout(() => resolve(undefined), this.deps.options.connectionWaitMs);
+      socket.once('close', () => resolve(undefined));
+    });
+    const got = await Promise.race([p, giveUp]);
+    if (timer) clock.clearTimeout(timer);
+    if (got === undefined) {
+      // Whatever arrives later is not wanted any more.
+      p.then((s) => s.destroy()).catch(() => undefined);
+      if (!socket.destroyed) {
+        this.deps.api.logger.warn(
+          `tunnel ${this.name}: a connection waited too long for the tunnel and was closed`,
+        );
+        socket.destroy();
+      }
+    }
+    return got;
+  }
+
+  // ---- ending ----
+
+  /** Ends the current session: Flag TerminateSession on the channel and the TerminateSession API. */
+  private async endSession(why: string): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (!session) return;
+    this.deps.api.logger.debug(`tunnel ${this.name}: terminating session ${session.id} (${why})`);
+    await Promise.all([
+      session.channel.terminate().catch(() => undefined),
+      this.terminateApi(session.scope, session.id, session.credentials),
+    ]);
+  }
+
+  private async terminateApi(
+    scope: SessionScope,
+    id: string,
+    credentials: Credentials | undefined,
+  ): Promise<void> {
+    const { api } = this.deps;
+    let timer: ReturnType<typeof api.clock.setTimeout> | undefined;
+    // Bounded: shutting down must not hang on a slow or unreachable API.
+    const timeout = new Promise<void>((resolve) => {
+      timer = api.clock.setTimeout(() => {
+        api.logger.warn(`tunnel ${this.name}: TerminateSession for ${id} did not answer in time`);
+        resolve();
+      }, 5000);
+    });
+    await Promise.race([
+      terminateSession(api, scope, id, credentials).catch((err: unknown) =>
+        api.logger.warn(`tunnel ${this.name}: TerminateSession for ${id} failed: ${(err as Error).message}`),
+      ),
+      timeout,
+    ]);
+    if (timer) api.clock.clearTimeout(timer);
+  }
+
+  private setState(state: TunnelState, detail?: string): void {
+    if (state === this.state && detail === this.detail) return;
+    const previous = this.state;
+    this.detail = state === 'ready' || state === 'stopped' ? undefined : detail;
+    if (state !== previous) {
+      this.state = state;
+      this.since = this.deps.api.clock.now();
+    }
+    const change: TunnelStateChange = {
+      tunnel: this.name,
+      state,
+      previous,
+      ...(this.detail ? { detail: this.detail } : {}),
+    };
+    this.deps.onChange(change);
+  }
+}

@@ -1,0 +1,46 @@
+// `stormtunnel emulator`: the local AWS emulator on 127.0.0.1, for trying stormtunnel without an AWS
+// account and for testing plugins against the real wire protocols.
+import type { Command } from 'commander';
+import { UsageError } from '../../engine/errors.js';
+import type { CommandRegistrar } from '../command.js';
+
+export const registerEmulator: CommandRegistrar = (program: Command, run) => {
+  program
+    .command('emulator')
+    .description(
+      'run the local AWS emulator (SSO, STS, SSM and the Session Manager data channel) on 127.0.0.1',
+    )
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '0')
+    .option('--state <file>', 'seed state from a JSON or YAML file')
+    .option('--auto-approve', 'approve sign-ins without the browser form')
+    .option('--pacing', 'pace the agent like the real one (1024 bytes then 1 ms)')
+    .option('--print-env', 'print the environment variables to export')
+    .addHelpText(
+      'after',
+      '\nThe first line is "stormtunnel emulator listening on http://127.0.0.1:PORT". Stop it with Ctrl-C.\nExample:\n  eval "$(stormtunnel emulator --port 0 --print-env | tail -n +2)"   (in another shell)',
+    )
+    .action(
+      run(
+        async (
+          ctx,
+          opts: { port: string; state?: string; autoApprove?: boolean; pacing?: boolean; printEnv?: boolean },
+        ) => {
+          const port = Number(opts.port);
+          if (!/^\d+$/.test(opts.port) || port > 65535) {
+            throw new UsageError(`--port: expected a port number 0-65535, got "${opts.port}"`);
+          }
+          const { runEmulatorCommand } = await import('../../emulator/index.js');
+          await runEmulatorCommand(
+            {
+              port,
+              ...(opts.state ? { state: opts.state } : {}),
+              autoApprove: Boolean(opts.autoApprove),
+              pacing: Boolean(opts.pacing),
+              printEnv: Boolean(opts.printEnv),
+            },
+            { stdout: ctx.io.stdout, stderr: ctx.io.stderr },
+          );
+        },
+      ),
+    );
+};

@@ -1,0 +1,96 @@
+// `stormtunnel up [TUNNEL...]`: runs tunnels in the foreground until Ctrl-C, with a live view (or plain lines
+// when not on a terminal), and answers `stormtunnel status` from other terminals over the control socket.
+import type { Command } from 'commander';
+import { loadSharedConfig, resolveRegion } from '../../aws/index.js';
+import { UsageError } from '../../engine/errors.js';
+import type { TunnelSet } from '../../engine/types.js';
+import { startControlServer, type ControlServer } from '../../tunnel-control/index.js';
+import type { CommandRegistrar } from '../command.js';
+import type { CliContext } from '../context.js';
+import { changeLine, LiveTable } from './up-view.js';
+
+const EXAMPLE = `{ name: 'db', target: 'i-0123456789abcdef0', remotePort: 5432, localPort: 5432 }`;
+
+export const registerUp: CommandRegistrar = (program: Command, run) => {
+  program
+    .command('up [tunnels...]')
+    .description('start the autostart tunnels (or the named ones) and keep them up until Ctrl-C')
+    .option('--no-sign-in', 'never open a browser to sign in; tunnels wait for `stormtunnel login` instead')
+    .action(run(async (ctx, opts: { signIn?: boolean }, names?: string[]) => up(ctx, opts, names ?? [])));
+};
+
+async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]): Promise<number> {
+  const config = await ctx.loadConfig();
+  if (config.tunnels.length === 0) {
+    throw new UsageError(`no tunnels in ${config.file ?? 'the config (no stormtunnel.config.* found)'}`, {
+      hint: `add one to \`tunnels\` in stormtunnel.config.ts, e.g. ${EXAMPLE}`,
+    });
+  }
+  const known = config.tunnels.map((t) => t.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length) {
+    throw new UsageError(
+      `unknown tunnel${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`,
+      { hint: `the config has: ${known.join(', ')}` },
+    );
+  }
+  if (names.length === 0 && !config.tunnels.some((t) => t.autostart)) {
+    throw new UsageError('no tunnel has autostart', {
+      hint: `name the ones to start: stormtunnel up ${known[0]}`,
+    });
+  }
+
+  const engine = await ctx.createEngine();
+  await engine.start({ longRunning: true });
+  const tty = Boolean(ctx.io.stderr.isTTY);
+  const env = ctx.io.env;
+  const set: TunnelSet = await engine.startTunnels({
+    ...(names.length ? { names } : {}),
+    allowSignIn: opts.signIn !== false && tty && engine.services.prompt.interactive,
+    defaultProfile: ctx.profile,
+    regionFor: async (profile) =>
+      ctx.globals.region ?? resolveRegion(await loadSharedConfig({ env }), profile)?.region,
+  });
+
+  const view = tty ? new LiveTable(ctx.io.stderr, () => set.status()) : undefined;
+  const say = (line: string) => (view ? view.say(line) : ctx.io.stdout.write(line + '\n'));
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  // Subscribed before anything else is awaited, so no early failure goes unprinted.
+  const unsubscribe = set.onChange((change) => {
+    const status = set.status().find((s) => s.name === change.tunnel);
+    // On a terminal the table shows states; only problems get a line of their own there.
+    if (!view || change.state === 'failed' || change.state === 'waiting-for-sign-in')
+      say(changeLine(change, status));
+    const all = set.status();
+    if (all.length > 0 && all.every((s) => s.state === 'failed')) finish(1);
+  });
+
+  let control: ControlServer | undefined;
+  try {
+    control = await startControlServer({ env, status: () => set.status(), logger: ctx.logger });
+  } catch (err) {
+    ctx.logger.warn(`stormtunnel status will not see these tunnels: ${(err as Error).message}`);
+  }
+  view?.start();
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    ctx.logger.debug(`${signal}: stopping`);
+    finish(0);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const code = await finished;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  if (code === 0) say(`stopping: terminating the sessions of ${set.status().length} tunnel(s)`);
+  else say('stormtunnel: every tunnel failed; nothing left to run');
+  unsubscribe();
+  await set.stop();
+  view?.stop();
+  await control?.close();
+  await engine.shutdown({ reason: code === 0 ? 'signal' : 'error' });
+  if (code === 0) ctx.io.stdout.write('stopped\n');
+  return code;
+}

@@ -1,0 +1,5 @@
+// The local control socket of a running `stormtunnel up` (server) and the client `status` uses.
+export { queryRunningUp } from './client.js';
+export { startControlServer, type ControlServer } from './server.js';
+export { socketPath, stateDir } from './paths.js';
+export type { ControlRequest, ControlResponse, RunningUp } from './types.js';

@@ -1,0 +1,270 @@
+// Shared setup for the tunnel tests: the in-process emulator, a throw-away AWS home with static keys, an
+// engine with the ssm-tunnel plugin, target servers on 127.0.0.1 and byte-exact transfers.
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { retry } from '../../plugins/retry/index.js';
+import { ssmTunnel } from '../../plugins/ssm-tunnel/index.js';
+import type { SsmTunnelOptions } from '../../plugins/ssm-tunnel/types.js';
+import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
+import {
+  startEmulator,
+  SEED_STATIC_ACCESS_KEY_ID,
+  SEED_STATIC_SECRET_ACCESS_KEY,
+} from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import type { AgentSessionStats } from '../../src/emulator/agent/index.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { PluginApi, StormtunnelPlugin, TunnelConfig } from '../../src/engine/plugin.js';
+import type { TunnelSet, TunnelStatus } from '../../src/engine/types.js';
+import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { captureLogger, type LogRecord } from '../helpers/logger.js';
+
+export const BASTION = 'i-0123456789abcdef0';
+export const OFFLINE = 'i-0deadbeefdeadbeef';
+export const STATIC_CREDENTIALS = `[default]
+aws_access_key_id = ${SEED_STATIC_ACCESS_KEY_ID}
+aws_secret_access_key = ${SEED_STATIC_SECRET_ACCESS_KEY}
+`;
+
+/**
+ * Stand-in for the profile-credentials plugin: the emulator's static keys for every profile. `gate` lets a
+ * test make credentials need a sign-in (errorClass token-expired) and `api` raise hooks like the sso plugin.
+ */
+export function staticKeys(state: { signedIn: boolean; calls: number; api?: PluginApi }): StormtunnelPlugin {
+  return {
+    name: 'test-static-keys',
+    apply(api) {
+      state.api = api;
+      api.hooks.resolveCredentials.tap((req) => {
+        state.calls++;
+        if (!state.signedIn) {
+          throw Object.assign(new Error('SSO Authentication Required: the sign-in has expired'), {
+            errorClass: 'token-expired',
+          });
+        }
+        if (req.profile === 'denied') return { ...DENIED_KEYS, source: 'test-static-keys' };
+        return {
+          accessKeyId: SEED_STATIC_ACCESS_KEY_ID,
+          secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY,
+          source: 'test-static-keys',
+        };
+      });
+    },
+  };
+}
+
+/** An IAM user the emulator denies ssm:StartSession (profile "denied" of staticKeys). */
+export const DENIED_KEYS = {
+  accessKeyId: 'AKIADENIEDUSER000001',
+  secretAccessKey: 'emulator/denied/SECRET/key/000000000',
+};
+export const EMULATOR_STATE_WITH_DENIED_USER = {
+  iamUsers: [
+    {
+      arn: 'arn:aws:iam::111111111111:user/ci',
+      accessKeyId: SEED_STATIC_ACCESS_KEY_ID,
+      secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY,
+    },
+    { arn: 'arn:aws:iam::111111111111:user/denied', ...DENIED_KEYS, deny: ['ssm:StartSession'] },
+  ],
+};
+
+export function tunnel(name: string, remotePort: number, extra: Partial<TunnelConfig> = {}): TunnelConfig {
+  return {
+    name,
+    profile: 'default',
+    region: 'us-east-1',
+    target: BASTION,
+    remotePort,
+    localPort: 0,
+    remoteHost: undefined,
+    bindAddress: '127.0.0.1',
+    autostart: true,
+    ...extra,
+  };
+}
+
+export interface World {
+  emu: RunningEmulator;
+  home: AwsHome;
+  logs: LogRecord[];
+  keys: { signedIn: boolean; calls: number; api?: PluginApi };
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export async function world(
+  tunnels: TunnelConfig[],
+  opts: {
+    plugin?: SsmTunnelOptions;
+    extraPlugins?: StormtunnelPlugin[];
+    emulator?: { pacing?: boolean; state?: Record<string, unknown> };
+  } = {},
+): Promise<World> {
+  const emu = await startEmulator({ port: 0, autoApprove: true, ...(opts.emulator ?? {}) });
+  const home = makeAwsHome({
+    config: '[default]\nregion = us-east-1\n',
+    credentials: STATIC_CREDENTIALS,
+    emulatorEnv: emu.env(),
+  });
+  const logger = captureLogger();
+  const keys = { signedIn: true, calls: 0 };
+  const engine = await createEngine({
+    plugins: [
+      staticKeys(keys),
+      ...(opts.extraPlugins ?? []),
+      ssmTunnel({ reconnectDelay: '200ms', connectionWait: '10s', ...opts.plugin }),
+      retry({ baseDelay: '50ms', maxDelay: '500ms', jitter: false, maxRecoveryDuration: '20s' }),
+    ],
+    settings: DEFAULT_SETTINGS,
+    tunnels,
+    logger,
+  });
+  return {
+    emu,
+    home,
+    logs: logger.records,
+    keys,
+    engine,
+    async close() {
+      await engine.shutdown({ reason: 'command-done' });
+      await emu.close();
+      home.cleanup();
+    },
+  };
+}
+
+export async function startAll(w: World, names?: string[]): Promise<TunnelSet> {
+  const set = await w.engine.startTunnels({
+    ...(names ? { names } : {}),
+    allowSignIn: false,
+    defaultProfile: 'default',
+    regionFor: async () => 'us-east-1',
+  });
+  await withTimeout(set.settled(), 20_000, 'tunnels settled');
+  return set;
+}
+
+/** The emulator agent's figures for a session (its admin API types them loosely). */
+export function agentStats(w: World, index = 0): AgentSessionStats | undefined {
+  return w.emu.admin.listSessions()[index]?.stats as AgentSessionStats | undefined;
+}
+
+export function statusOf(set: TunnelSet, name: string): TunnelStatus {
+  const s = set.status().find((t) => t.name === name);
+  if (!s) throw new Error(`no tunnel ${name}`);
+  return s;
+}
+
+export function localPort(set: TunnelSet, name: string): number {
+  const a = statusOf(set, name).localAddress;
+  if (!a) throw new Error(`tunnel ${name} has no local address (${statusOf(set, name).state})`);
+  return Number(a.slice(a.lastIndexOf(':') + 1));
+}
+
+export function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+export const data = (n: number): Buffer => randomBytes(n);
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
+    }),
+  ]);
+}
+
+export async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export interface TcpServer {
+  port: number;
+  connections: number;
+  close(): Promise<void>;
+}
+
+async function serve(handler: (s: Socket) => void): Promise<TcpServer> {
+  const sockets = new Set<Socket>();
+  const info = { connections: 0 };
+  const server: Server = createServer((s) => {
+    info.connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    handler(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get connections() {
+      return info.connections;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Writes back everything it reads. */
+export const startEchoServer = (): Promise<TcpServer> => serve((s) => s.pipe(s));
+
+/** A port with nothing listening (bound, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/**
+ * Connects to 127.0.0.1:port, writes `payload` (honouring backpressure) and reads as many bytes back from an
+ * echo target; returns the SHA-256 of what came back. Rejects if the connection ends early.
+ */
+export function echoThrough(port: number, payload: Buffer, timeoutMs = 60_000): Promise<string> {
+  const run = new Promise<string>((resolve, reject) => {
+    const hash = createHash('sha256');
+    let got = 0;
+    const s = connect(port, '127.0.0.1');
+    s.setNoDelay(true);
+    s.on('data', (d: Buffer) => {
+      hash.update(d);
+      got += d.length;
+      if (got >= payload.length) {
+        s.destroy();
+        resolve(hash.digest('hex'));
+      }
+    });
+    s.once('error', reject);
+    s.once('close', () => {
+      if (got < payload.length) reject(new Error(`connection closed after ${got}/${payload.length} bytes`));
+    });
+    s.once('connect', () => {
+      let off = 0;
+      const CHUNK = 256 * 1024;
+      const pump = () => {
+        while (off < payload.length) {
+          const ok = s.write(payload.subarray(off, off + CHUNK));
+          off += CHUNK;
+          if (!ok) {
+            s.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+  });
+  return withTimeout(run, timeoutMs, `echo of ${payload.length} bytes through port ${port}`);
+}
