@@ -3,21 +3,24 @@
 import { defineConfig } from 'stormtunnel';
 
 export default defineConfig({
-  // No `plugins` key: the built-in set (sso, assume-role, keychain, notify, retry, ssm-tunnel).
+  // No `plugins` key: the built-in set (profile credentials, sso, assume-role, keychain, notify, retry,
+  // ssm-tunnel). Add your own with `plugins: [...builtins, myPlugin()]`.
   tunnels: [
     {
+      // An SSO profile (sso-session) straight to an instance.
       name: 'web',
       profile: 'demo-sso',
       region: 'us-east-1',
-      target: 'i-0a1b2c3d4e5f60718',
+      target: 'i-0123456789abcdef0',
       remotePort: 18080,
       localPort: 0,
     },
     {
+      // Cross-account: an assume-role profile whose source is the SSO profile, to a host behind the instance.
       name: 'db',
       profile: 'demo-cross-account',
       region: 'us-east-1',
-      target: 'i-0a1b2c3d4e5f60718',
+      target: 'i-0222222222222222a',
       remoteHost: '127.0.0.1',
       remotePort: 18081,
       localPort: 0,

@@ -4,11 +4,15 @@ import { keychain } from '../plugins/keychain/index.js';
 import { notify } from '../plugins/notify/index.js';
 import { profileCredentials } from '../plugins/profile-credentials/index.js';
 import { retry } from '../plugins/retry/index.js';
-import { sso } from '../plugins/sso/index.js';
+import { sso, type SsoOptions } from '../plugins/sso/index.js';
 import { ssmTunnel } from '../plugins/ssm-tunnel/index.js';
 import type { StormtunnelPlugin } from './engine/plugin.js';
 
-export function builtinPlugins(): StormtunnelPlugin[] {
+export interface BuiltinOptions {
+  sso?: SsoOptions;
+}
+
+export function builtinPlugins(options: BuiltinOptions = {}): StormtunnelPlugin[] {
   // Order matters for resolveCredentials: each answers only for its own profile types.
-  return [profileCredentials(), sso(), assumeRole(), keychain(), notify(), retry(), ssmTunnel()];
+  return [profileCredentials(), sso(options.sso), assumeRole(), keychain(), notify(), retry(), ssmTunnel()];
 }

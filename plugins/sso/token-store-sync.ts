@@ -33,6 +33,11 @@ export function toCache(t: StoredToken): SsoToken {
   };
 }
 
+/** A token belongs to the session when it was issued for the session's start URL (when it says). */
+function sameSession(ref: SsoSessionRef, startUrl: string | undefined): boolean {
+  return startUrl === undefined || startUrl.replace(/\/+$/, '') === ref.startUrl.replace(/\/+$/, '');
+}
+
 export interface StoreSyncDeps {
   store: () => TokenStore;
   settings: Readonly<Settings>;
@@ -77,12 +82,15 @@ export class TokenStoreSync {
       }),
       readSsoToken(ref.cacheKey, this.cacheOptions),
     ]);
-    const cached = fromCache ? toStored(ref, fromCache) : undefined;
-    if (fromStore && (!cached || fromStore.expiresAt.getTime() >= cached.expiresAt.getTime())) {
-      return { token: fromStore, from: 'store' };
+    const cached = fromCache && sameSession(ref, fromCache.startUrl) ? toStored(ref, fromCache) : undefined;
+    // The store is keyed by session name only: a token for another start URL (the session was re-pointed)
+    // is not this session's token.
+    const stored = fromStore && sameSession(ref, fromStore.startUrl) ? fromStore : null;
+    if (stored && (!cached || stored.expiresAt.getTime() >= cached.expiresAt.getTime())) {
+      return { token: stored, from: 'store' };
     }
     if (cached) {
-      if (this.deps.settings.keychain && fromStore?.accessToken !== cached.accessToken) {
+      if (this.deps.settings.keychain && stored?.accessToken !== cached.accessToken) {
         await store
           .set(cached)
           .catch((err: unknown) => this.deps.logger.warn('could not update the token store', { err }));

@@ -1,7 +1,7 @@
 // Entry point of the `stormtunnel` binary: runs the program, prints failures as one line, sets exit codes.
 import { CommanderError } from 'commander';
 import { classifyError, type Classification } from '../engine/classify.js';
-import { PluginError, rootCause } from '../engine/errors.js';
+import { isPluginError, rootCause } from '../engine/errors.js';
 import { redactString } from '../log/redact.js';
 import { buildProgram } from './program.js';
 
@@ -54,7 +54,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, verbose
   if (verbose) {
     if (classification?.requestId) stderr.write(`  AWS request id: ${classification.requestId}\n`);
     if (classification?.code) stderr.write(`  error code: ${classification.code}\n`);
-    if (err instanceof PluginError) stderr.write(`  from plugin "${err.plugin}" (${err.hook})\n`);
+    if (isPluginError(err)) stderr.write(`  from plugin "${err.plugin}" (${err.hook})\n`);
     // The original error: the innermost cause of plugin tags and recovery wrappers.
     let original: unknown = rootCause(err);
     while (original instanceof Error && 'classification' in original && original.cause !== undefined)

@@ -4,9 +4,9 @@ import type { RunAction } from './command.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfigure } from './commands/configure.js';
 import { registerCredentialProcess } from './commands/credential-process.js';
+import { registerDemo } from './commands/demo.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerLogin } from './commands/login.js';
-import { registerPending } from './commands/pending.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
@@ -72,10 +72,10 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerRoles(program, run);
   registerCredentialProcess(program, run);
   registerEmulator(program, run);
+  registerDemo(program, run);
   registerPlugins(program, run);
   registerCheck(program, run);
   registerUp(program, run);
   registerConfigure(program, run);
-  registerPending(program, run);
   return program;
 }

@@ -1,7 +1,7 @@
 // Finds and loads stormtunnel.config.* with cosmiconfig. TypeScript configs go through tsx's tsImport so
 // that sibling imports (a team's own plugin file) work under plain node.
 import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../engine/errors.js';
 import type { StormtunnelPlugin } from '../engine/plugin.js';
@@ -39,9 +39,24 @@ export interface LoadConfigOptions {
   builtins?: () => StormtunnelPlugin[];
 }
 
+/** The tsconfig.json that governs a config file (nearest one above it), so its `paths` apply. */
+function nearestTsconfig(filepath: string): string | false {
+  let dir = dirname(filepath);
+  for (;;) {
+    const candidate = join(dir, 'tsconfig.json');
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return false;
+    dir = up;
+  }
+}
+
 async function importTs(filepath: string): Promise<unknown> {
   const { tsImport } = await import('tsx/esm/api');
-  const mod = (await tsImport(pathToFileURL(filepath).href, import.meta.url)) as { default?: unknown };
+  const mod = (await tsImport(pathToFileURL(filepath).href, {
+    parentURL: import.meta.url,
+    tsconfig: nearestTsconfig(filepath),
+  })) as { default?: unknown };
   return unwrapDefault(mod);
 }
 
@@ -96,7 +111,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
       result = await explorer.search(cwd);
     }
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
+    if (err instanceof ConfigError || (err as { name?: unknown } | null)?.name === 'ConfigError') throw err;
     const failed = (err as { filepath?: string }).filepath;
     const file = shown ?? (failed ? displayPath(failed, cwd) : 'stormtunnel config');
     throw new ConfigError(file, [loadFailure(err)], { cause: err });

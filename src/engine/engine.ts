@@ -1,6 +1,6 @@
 // The engine: applies plugins, owns the hooks, timers and services, and is the only caller of hooks.
 import { systemClock } from './clock.js';
-import { PluginError, StormtunnelError, UsageError } from './errors.js';
+import { isPluginError, PluginError, StormtunnelError, UsageError } from './errors.js';
 import { BAIL_HOOKS, createHooks, HOOK_KINDS, ISOLATED_HOOKS } from './hooks.js';
 import type { EngineHooks, HookName, StartContext, TapOnlyHook, TapOnlyHooks } from './hooks.js';
 import type { PluginApi, StormtunnelPlugin, TunnelConfig } from './plugin.js';
@@ -406,7 +406,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     try {
       await plugin.apply(api);
     } catch (err) {
-      throw err instanceof PluginError ? err : new PluginError(plugin.name, 'apply', err);
+      throw isPluginError(err) ? err : new PluginError(plugin.name, 'apply', err);
     }
   }
   getServices();
@@ -421,8 +421,7 @@ function interceptHook(name: HookName, hook: EngineHooks[HookName], logger: Logg
     register(tap: { name: string; type: 'sync' | 'async' | 'promise'; fn: (...args: unknown[]) => unknown }) {
       const original = tap.fn;
       const fail = (err: unknown, args: unknown[]): undefined => {
-        const tagged =
-          err instanceof PluginError && err.hook === name ? err : new PluginError(tap.name, name, err);
+        const tagged = isPluginError(err) && err.hook === name ? err : new PluginError(tap.name, name, err);
         if (!isolated) throw tagged;
         logger
           .child({ plugin: tap.name })

@@ -53,11 +53,11 @@ export class PluginError extends StormtunnelError {
     const inner = cause instanceof Error ? cause.message : String(cause);
     // Our own errors already speak to the user ("SSO Authentication Required: ..."): keep their words; the
     // plugin and hook stay on the error (shown with --verbose). Anything else is a plugin failure.
-    const userFacing = cause instanceof StormtunnelError && !(cause instanceof PluginError);
+    const userFacing = isStormtunnelError(cause) && !isPluginError(cause);
     super(message ?? (userFacing ? inner : `plugin "${plugin}" failed in ${hook}: ${inner}`), {
       cause,
-      exitCode: cause instanceof StormtunnelError ? cause.exitCode : 1,
-      hint: cause instanceof StormtunnelError ? cause.hint : undefined,
+      exitCode: isStormtunnelError(cause) ? cause.exitCode : 1,
+      hint: isStormtunnelError(cause) ? cause.hint : undefined,
     });
   }
 }
@@ -72,6 +72,18 @@ export class NotBuiltError extends UsageError {
 /** The innermost error of a PluginError chain (what actually went wrong). */
 export function rootCause(err: unknown): unknown {
   let e = err;
-  while (e instanceof PluginError) e = e.cause;
+  while (isPluginError(e)) e = e.cause;
   return e;
+}
+
+// Checks by shape, not instanceof: a config loaded through tsx (and a plugin package with its own copy of
+// stormtunnel) has separate copies of these classes, and their errors must still be understood.
+
+/** One of our errors: it carries the exit code and, often, a hint for the user. */
+export function isStormtunnelError(e: unknown): e is StormtunnelError {
+  return e instanceof Error && typeof (e as { exitCode?: unknown }).exitCode === 'number';
+}
+
+export function isPluginError(e: unknown): e is PluginError {
+  return isStormtunnelError(e) && (e as { code?: unknown }).code === 'PLUGIN_ERROR';
 }

@@ -247,6 +247,36 @@ flows('logout calls SSO Logout, removes the token from the cache and drops role 
   await engine.shutdown({ reason: 'command-done' });
 });
 
+flows('a stored token for another start URL is not used for the session', async () => {
+  const { MemoryTokenStore } = await import('../../src/engine/default-services.js');
+  const store = new MemoryTokenStore();
+  await store.set({
+    session: 'work',
+    startUrl: 'https://other-org.awsapps.com/start',
+    region: 'us-east-1',
+    accessToken: 'token-of-another-org',
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
+  const engine = await createEngine({
+    plugins: [sso()],
+    settings: DEFAULT_SETTINGS,
+    logger: captureLogger(),
+    services: { tokenStore: store, prompt: recordingPrompt([]) },
+  });
+  try {
+    await engine.resolveCredentials(creds('dev'));
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /not signed in for SSO session "work"/);
+  }
+  assert.is(
+    ctx.emu.requests().filter((r) => r.operation === 'GetRoleCredentials').length,
+    0,
+    'the wrong token is never sent',
+  );
+  await engine.shutdown({ reason: 'command-done' });
+});
+
 flows.run();
 
 const refresh = suite('refresh in fake time');
