@@ -1,28 +1,11 @@
-// Public types of the retry plugin.
-import type { DurationInput } from '../../src/config/types.js';
+// Public types of the retry plugin: the same knobs as `settings.retry`, which they override for this plugin.
+import type { RetrySettingsInput } from '../../src/config/types.js';
+import type { RetrySettings } from '../../src/engine/types.js';
 
-export interface RetryOptions {
-  /** Attempts before giving up, the first included (default: settings.retry.maxAttempts, 5). */
-  maxAttempts?: number;
-  /** No retry is scheduled past this much time since the operation started (default "120s"). */
-  maxRecoveryDuration?: DurationInput;
-  /** Spread delays randomly so many clients do not retry in step (default true). */
-  jitter?: boolean;
-  /** First backoff delay (default "1s"); doubles each attempt. */
-  baseDelay?: DurationInput;
-  /** Largest backoff delay (default "30s"). */
-  maxDelay?: DurationInput;
-  /** Wait after throttling when the service gives no Retry-After (default "30s"). */
-  throttleDelay?: DurationInput;
+export interface RetryOptions extends RetrySettingsInput {
   /** Random source in [0, 1), for tests. */
   random?: () => number;
 }
 
-export interface RetryPolicy {
-  maxAttempts: number;
-  maxRecoveryDurationMs: number;
-  jitter: boolean;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  throttleDelayMs: number;
-}
+/** The resolved policy (durations in ms). */
+export type RetryPolicy = RetrySettings;

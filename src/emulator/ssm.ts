@@ -209,18 +209,26 @@ function ownedSession(ctx: Ctx, sessionId: string) {
   return rec && rec.accountId === ctx.caller.principal.accountId ? rec : undefined;
 }
 
-function resumeSession(ctx: Ctx): void {
-  const { emu, ex, body } = ctx;
-  const sessionId = str(body.SessionId);
-  if (!sessionId)
-    return jsonRpcError(
-      ex,
+/** The request's SessionId when present and the caller may act on it; otherwise the error is sent. */
+function sessionIdAllowed(ctx: Ctx, action: string): string | undefined {
+  const sessionId = str(ctx.body.SessionId);
+  if (!sessionId) {
+    jsonRpcError(
+      ctx.ex,
       400,
       'ValidationException',
       "1 validation error detected: Value null at 'sessionId' failed to satisfy constraint: Member must not be null",
     );
+    return undefined;
+  }
   const resource = `arn:aws:ssm:${ctx.region}:${ctx.caller.principal.accountId}:session/${sessionId}`;
-  if (denied(ctx, 'ssm:ResumeSession', resource)) return;
+  return denied(ctx, action, resource) ? undefined : sessionId;
+}
+
+function resumeSession(ctx: Ctx): void {
+  const { emu, ex } = ctx;
+  const sessionId = sessionIdAllowed(ctx, 'ssm:ResumeSession');
+  if (!sessionId) return;
   const rec = ownedSession(ctx, sessionId);
   const agent = emu.registry.get(sessionId);
   if (!rec || rec.status === 'Terminated' || !agent || agent.terminated) {
@@ -241,17 +249,9 @@ function resumeSession(ctx: Ctx): void {
 }
 
 function terminateSession(ctx: Ctx): void {
-  const { emu, ex, body } = ctx;
-  const sessionId = str(body.SessionId);
-  if (!sessionId)
-    return jsonRpcError(
-      ex,
-      400,
-      'ValidationException',
-      "1 validation error detected: Value null at 'sessionId' failed to satisfy constraint: Member must not be null",
-    );
-  const resource = `arn:aws:ssm:${ctx.region}:${ctx.caller.principal.accountId}:session/${sessionId}`;
-  if (denied(ctx, 'ssm:TerminateSession', resource)) return;
+  const { emu, ex } = ctx;
+  const sessionId = sessionIdAllowed(ctx, 'ssm:TerminateSession');
+  if (!sessionId) return;
   // Idempotent like AWS: terminating an unknown or ended session still answers its id.
   const rec = ownedSession(ctx, sessionId);
   if (rec && rec.status !== 'Terminated') {
