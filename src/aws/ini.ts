@@ -206,36 +206,30 @@ export function parseIni(text: string, file: string): IniDocument {
   return { file, lines, sections, diagnostics, sdkRejects };
 }
 
-/** Exactly what the SDK's `parseIni` returns for this text. */
-export function documentToSections(doc: IniDocument): SectionMap {
-  const map: SectionMap = {};
+/** Section -> key -> `pick(entry)`, merged the way the SDK merges (later keys win, `__proto__` skipped). */
+function entryMap<T>(doc: IniDocument, pick: (entry: IniEntry) => T): Record<string, Record<string, T>> {
+  const map: Record<string, Record<string, T>> = {};
   if (doc.sdkRejects) return map;
   for (const section of doc.sections) {
     const name = section.header.sdkKey;
     if (name === undefined) continue;
     for (const entry of section.entries) {
       if (entry.fullKey === '__proto__') continue;
-      const values = Object.hasOwn(map, name) ? (map[name] as Record<string, string>) : (map[name] = {});
-      values[entry.fullKey] = entry.value;
+      const values = Object.hasOwn(map, name) ? (map[name] as Record<string, T>) : (map[name] = {});
+      values[entry.fullKey] = pick(entry);
     }
   }
   return map;
 }
 
+/** Exactly what the SDK's `parseIni` returns for this text. */
+export function documentToSections(doc: IniDocument): SectionMap {
+  return entryMap(doc, (e) => e.value);
+}
+
 /** Same shape as `documentToSections`, giving the line number that defines each value. */
 export function documentLineNumbers(doc: IniDocument): Record<string, Record<string, number>> {
-  const map: Record<string, Record<string, number>> = {};
-  if (doc.sdkRejects) return map;
-  for (const section of doc.sections) {
-    const name = section.header.sdkKey;
-    if (name === undefined) continue;
-    for (const entry of section.entries) {
-      if (entry.fullKey === '__proto__') continue;
-      const lines = Object.hasOwn(map, name) ? (map[name] as Record<string, number>) : (map[name] = {});
-      lines[entry.fullKey] = entry.lineNo;
-    }
-  }
-  return map;
+  return entryMap(doc, (e) => e.lineNo);
 }
 
 /**
