@@ -1,7 +1,20 @@
 // Builds AWS SDK v3 clients. The SDK is imported lazily so that `stormtunnel --help` stays fast.
 // SDK retries are off (maxAttempts 1): the retry plugin decides every retry, so the two layers never
 // multiply attempts (5 of ours x 3 of the SDK's would be 15 calls).
+// Every request has a deadline (the SDK has none by default: a silent endpoint would hang the command
+// forever): 5 s to connect, 20 s for the answer, so 5 attempts with backoff fit the 120 s recovery budget.
+// A timeout is a network failure (TimeoutError, ETIMEDOUT) that the retry plugin retries.
 import type { AwsClientFactory, AwsClientOptions, AwsServiceId } from '../engine/types.js';
+
+export const CONNECT_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 20_000;
+
+/** STORMTUNNEL_AWS_TIMEOUT_MS overrides the answer deadline (tests, slow links); the connect one follows it down. */
+function timeouts(env: NodeJS.ProcessEnv): { connectionTimeout: number; requestTimeout: number } {
+  const raw = env.STORMTUNNEL_AWS_TIMEOUT_MS;
+  const ms = raw && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : REQUEST_TIMEOUT_MS;
+  return { connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, ms), requestTimeout: ms };
+}
 
 const ENV_SUFFIX: Record<AwsServiceId, string> = {
   sso: 'SSO',
@@ -16,6 +29,7 @@ export function createAwsClientFactory(env: NodeJS.ProcessEnv = process.env): Aw
     return {
       region: o.region,
       maxAttempts: 1,
+      requestHandler: { ...timeouts(env), throwOnRequestTimeout: true },
       ...(endpoint ? { endpoint } : {}),
       ...(o.credentials ? { credentials: o.credentials } : {}),
       ...(o.profile ? { profile: o.profile } : {}),

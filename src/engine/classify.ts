@@ -165,6 +165,7 @@ interface ErrorLike {
   code?: unknown;
   message?: unknown;
   errorClass?: unknown;
+  error_description?: unknown;
   $metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string };
   $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
   cause?: unknown;
@@ -211,7 +212,14 @@ function findNetworkCode(e: unknown, depth = 0): string | undefined {
 export function classifyError(error: unknown, context: ClassifyContext = {}): Classification {
   const root = rootCause(error);
   const e = (root && typeof root === 'object' ? root : { message: String(root) }) as ErrorLike;
-  const message = typeof e.message === 'string' ? e.message.split('\n')[0]!.trim() : String(root);
+  // SSO OIDC errors carry their text in error_description; the SDK's message is then "UnknownError".
+  const text =
+    typeof e.error_description === 'string' && e.error_description
+      ? e.error_description
+      : typeof e.message === 'string'
+        ? e.message
+        : String(root);
+  const message = text.split('\n')[0]!.trim();
   const code = errorCode(e);
   const httpStatus = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   const requestId = e.$metadata?.requestId;

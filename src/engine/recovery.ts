@@ -61,7 +61,8 @@ export async function runWithRecovery<T>(
           {
             attempt,
             reason: decision.reason,
-            code: classification.code,
+            // Not "code": the redactor hides fields of that name (OAuth authorization codes).
+            errorCode: classification.code,
           },
         );
         await deps.clock.sleep(decision.afterMs, deps.signal);
