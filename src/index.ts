@@ -37,3 +37,12 @@ export {
 } from './library/credentials.js';
 export { listAccountRoles, tokenForSession } from './configure/index.js';
 export type { AccountRole, AccountRoles } from './configure/index.js';
+// The built-in plugins, for configs that add their own: `plugins: [...builtinPlugins(), myPlugin()]`.
+export { builtinPlugins, type BuiltinOptions } from './builtin-plugins.js';
+export { assumeRole } from '../plugins/assume-role/index.js';
+export { keychain } from '../plugins/keychain/index.js';
+export { notify } from '../plugins/notify/index.js';
+export { profileCredentials } from '../plugins/profile-credentials/index.js';
+export { retry } from '../plugins/retry/index.js';
+export { sso } from '../plugins/sso/index.js';
+export { ssmTunnel } from '../plugins/ssm-tunnel/index.js';

@@ -295,7 +295,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (!set) {
         throw new StormtunnelError('no plugin runs tunnels', {
           exitCode: 2,
-          hint: 'add ssmTunnel() (from stormtunnel/plugins/ssm-tunnel) to `plugins` in your stormtunnel config, or remove `plugins` for the built-in set',
+          hint: "keep the built-in plugins in `plugins` (`import { builtinPlugins } from 'stormtunnel'`, then `plugins: [...builtinPlugins(), yours()]`), or remove `plugins` for the built-in set",
         });
       }
       return set;

@@ -17,7 +17,7 @@ export const registerEmulator: CommandRegistrar = (program: Command, run) => {
     .option('--print-env', 'print the environment variables to export')
     .addHelpText(
       'after',
-      '\nThe first line is "stormtunnel emulator listening on http://127.0.0.1:PORT". Stop it with Ctrl-C.\nExample:\n  eval "$(stormtunnel emulator --port 0 --print-env | tail -n +2)"   (in another shell)',
+      '\nThe first line is "stormtunnel emulator listening on http://127.0.0.1:PORT"; with --print-env, the\n"export ..." lines follow. It runs until Ctrl-C, so run it in its own terminal, e.g.\n  stormtunnel emulator --port 4566 --print-env --auto-approve\nand paste the export lines into the terminal where you run stormtunnel (sign-in: dev / stormtunnel).',
     )
     .action(
       run(
