@@ -7,6 +7,9 @@ import type { SsoSessionRef } from './types.js';
 
 export function startMonitor(api: PluginApi, sessions: SsoSessionManager): () => void {
   const raised = new Set<string>();
+  // Per session, the refresh token the service refused for good: asking again with it every check only
+  // repeats the failure (and its warning); a new sign-in (a new refresh token) ends the wait.
+  const refused = new Map<string, string>();
   const check = async (ref: SsoSessionRef) => {
     const before = sessions.lastSeenExpiry.get(ref.name);
     const t = await sessions.read(ref);
@@ -23,12 +26,15 @@ export function startMonitor(api: PluginApi, sessions: SsoSessionManager): () =>
     }
     // A refresh fires onTokenExpiring itself, right before it asks for the new token.
     if (refreshable && api.settings.autoRefresh) {
+      if (t.refreshToken !== undefined && refused.get(ref.name) === t.refreshToken) return;
       try {
-        await sessions.refresh(ref);
+        await sessions.refresh(ref, { seen: t });
         raised.delete(ref.name);
+        refused.delete(ref.name);
         return;
       } catch (err) {
         api.logger.warn(`silent refresh of ${ref.name} failed`, { err });
+        if (isSignInRequired(err) && t.refreshToken !== undefined) refused.set(ref.name, t.refreshToken);
         if (remainingMs > 0 && !isSignInRequired(err)) return; // still valid: the next check tries again
       }
     }

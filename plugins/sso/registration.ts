@@ -12,7 +12,7 @@ export async function getRegistration(
   oidc: SSOOIDCClient,
   ref: SsoSessionRef,
   flow: 'device' | 'pkce',
-  opts: { clientName: string; now: Date; env: NodeJS.ProcessEnv },
+  opts: { clientName: string; now: Date; env: NodeJS.ProcessEnv; ignoreCache?: boolean },
 ): Promise<ClientRegistration> {
   const keyInput = {
     startUrl: ref.startUrl,
@@ -20,7 +20,9 @@ export async function getRegistration(
     scopes: ref.configuredScopes,
     sessionName: ref.legacy ? undefined : ref.name,
   };
-  const found = await findRegistration({ ...keyInput, flow, now: opts.now }, { env: opts.env });
+  const found = opts.ignoreCache
+    ? undefined
+    : await findRegistration({ ...keyInput, flow, now: opts.now }, { env: opts.env });
   if (found) return found.registration;
 
   const { RegisterClientCommand } = await import('@aws-sdk/client-sso-oidc');

@@ -1,5 +1,6 @@
 // Role credentials from the SSO portal (GetRoleCredentials), cached in memory until 5 minutes before they
 // expire, one call at a time per account and role.
+import { classifyError } from '../../src/engine/classify.js';
 import type { PluginApi } from '../../src/engine/plugin.js';
 import type { Credentials } from '../../src/engine/types.js';
 import { SignInRequiredError, type SsoSessionManager } from './session-manager.js';
@@ -68,7 +69,9 @@ export class RoleCredentials {
               token = await this.sessions.refresh(ref, { force: true });
               return;
             } catch (err) {
-              if (!opts.allowSignIn) throw err;
+              // The refresh token was refused too: a sign-in is needed (said with the profile's login
+              // command below). Anything else (network...) is reported as it is.
+              if (!opts.allowSignIn && classifyError(err).class !== 'token-expired') throw err;
             }
           }
           if (!opts.allowSignIn) {

@@ -1,6 +1,7 @@
 // Per SSO session: the freshest token, silent refresh (single-flight in the process, locked across
 // processes), and sign-in (one per session across every stormtunnel process on the machine).
 import { tokenCachePath, withFileLock } from '../../src/aws/index.js';
+import { classifyError } from '../../src/engine/classify.js';
 import { StormtunnelError } from '../../src/engine/errors.js';
 import type { PluginApi } from '../../src/engine/plugin.js';
 import type { StoredToken } from '../../src/engine/types.js';
@@ -98,7 +99,7 @@ export class SsoSessionManager {
       const last = this.lastRefreshAttempt.get(ref.name) ?? -Infinity;
       if (this.now - last >= MIN_REFRESH_SPACING_MS || !this.isValid(current)) {
         try {
-          return await this.refresh(ref);
+          return await this.refresh(ref, { seen: current });
         } catch (err) {
           // Still valid: keep using it; the monitor retries and raises re-authentication when it must.
           if (this.isValid(current)) {
@@ -107,7 +108,8 @@ export class SsoSessionManager {
             });
             return current;
           }
-          if (!opts.allowSignIn) throw err;
+          // A refused refresh token ends below (SSO Authentication Required, with the profile's login command).
+          if (!opts.allowSignIn && classifyError(err).class !== 'token-expired') throw err;
         }
       }
     }
@@ -134,7 +136,7 @@ export class SsoSessionManager {
   }
 
   /** Silent refresh with the refresh token. Single-flight in the process; locked across processes. */
-  refresh(ref: SsoSessionRef, opts: { force?: boolean } = {}): Promise<StoredToken> {
+  refresh(ref: SsoSessionRef, opts: { force?: boolean; seen?: StoredToken } = {}): Promise<StoredToken> {
     const running = this.refreshing.get(ref.name);
     if (running) return running;
     this.lastRefreshAttempt.set(ref.name, this.now);
@@ -143,6 +145,10 @@ export class SsoSessionManager {
         // Re-read inside the lock: another process may have refreshed while we waited.
         const latest = await this.read(ref);
         if (!latest) throw new SignInRequiredError(ref, 'the token disappeared (signed out elsewhere)');
+        // Not the token the caller saw (`seen`): another process or tool refreshed (or signed in) while we
+        // waited. Use it, fresh or not: with an earlyRefreshThreshold above the token lifetime no token is
+        // ever "fresh", and every waiter would refresh again.
+        if (opts.seen && latest.accessToken !== opts.seen.accessToken && this.isValid(latest)) return latest;
         // Fresh already (another process refreshed while we waited), unless the service just rejected it.
         if (this.isFresh(latest) && !opts.force) return latest;
         if (!this.refreshable(latest)) {

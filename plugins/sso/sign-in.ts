@@ -208,18 +208,28 @@ export async function signInWithPkce(ref: SsoSessionRef, deps: SignInDeps): Prom
 
 export async function signInWithDeviceCode(ref: SsoSessionRef, deps: SignInDeps): Promise<StoredToken> {
   const { StartDeviceAuthorizationCommand, CreateTokenCommand } = await import('@aws-sdk/client-sso-oidc');
-  const reg = await getRegistration(deps.oidc, ref, 'device', {
-    clientName: deps.clientName,
-    now: new Date(deps.clock.now()),
-    env: deps.env,
+  const start = async (ignoreCache: boolean) => {
+    const reg = await getRegistration(deps.oidc, ref, 'device', {
+      clientName: deps.clientName,
+      now: new Date(deps.clock.now()),
+      env: deps.env,
+      ignoreCache,
+    });
+    const auth = await deps.oidc.send(
+      new StartDeviceAuthorizationCommand({
+        clientId: reg.clientId,
+        clientSecret: reg.clientSecret,
+        startUrl: ref.startUrl,
+      }),
+    );
+    return { reg, auth };
+  };
+  // A cached registration the service no longer knows (revoked, or a restarted emulator): register anew, once.
+  const { reg, auth } = await start(false).catch((err: unknown) => {
+    if ((err as { name?: unknown }).name !== 'InvalidClientException') throw err;
+    deps.logger.info('the cached client registration was refused; registering again');
+    return start(true);
   });
-  const auth = await deps.oidc.send(
-    new StartDeviceAuthorizationCommand({
-      clientId: reg.clientId,
-      clientSecret: reg.clientSecret,
-      startUrl: ref.startUrl,
-    }),
-  );
   if (!auth.deviceCode || !auth.userCode || !auth.verificationUri) {
     throw new Error('StartDeviceAuthorization answered without deviceCode, userCode or verificationUri');
   }

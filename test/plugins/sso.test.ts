@@ -247,6 +247,17 @@ flows('logout calls SSO Logout, removes the token from the cache and drops role 
   await engine.shutdown({ reason: 'command-done' });
 });
 
+flows('a cached registration the service no longer knows is replaced (device flow)', async () => {
+  const { engine } = await engineFor([sso({ sessions: { work: { useDeviceCode: true } } })]);
+  await engine.signIn({ profile: 'dev', noBrowser: true });
+  await ctx.emu.admin.reset(); // forgets every client registration, like a restarted emulator
+  ctx.emu.admin.setAutoApprove(true);
+  const again = await engine.signIn({ profile: 'dev', noBrowser: true });
+  assert.is(again.session, 'work');
+  assert.is(ctx.emu.requests().filter((r) => r.operation === 'RegisterClient' && r.status === 200).length, 1);
+  await engine.shutdown({ reason: 'command-done' });
+});
+
 flows('a stored token for another start URL is not used for the session', async () => {
   const { MemoryTokenStore } = await import('../../src/engine/default-services.js');
   const store = new MemoryTokenStore();

@@ -1,0 +1,297 @@
+// Shared set-up for the end-to-end tests: headless Debian Chromium as the person's browser, a prompt that
+// records what stormtunnel shows, long-running CLI processes that are always stopped, a private D-Bus session
+// bus with its own gnome-keyring, and AWS configs with an sso-session of a name no other test file uses.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { SEED_PASSWORD, SEED_USERNAME } from '../../src/emulator/index.js';
+import type { ProgressHandle, Prompt } from '../../src/engine/types.js';
+import { BIN } from '../helpers/cli.js';
+import { commandExists } from '../helpers/system.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+
+// ---- the browser and the person ----
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Headless Chromium with a fresh user-data-dir, as test/emulator/browser.test.ts starts it. */
+export async function launchChromium(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'stormtunnel-e2e-chromium-'));
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 30_000,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    return {
+      context,
+      async close() {
+        await context.close().catch(() => undefined);
+        rmSync(profile, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The emulator's sign-in form, filled in and sent as a person would. */
+export async function fillSignInForm(page: Page): Promise<void> {
+  await page.waitForSelector('#username');
+  await page.fill('#username', SEED_USERNAME);
+  await page.fill('#password', SEED_PASSWORD);
+  await Promise.all([page.waitForLoadState('load'), page.click('#signin')]);
+}
+
+// ---- what stormtunnel shows ----
+
+/** A prompt for tests: records what would be shown to the person. */
+export function recordingPrompt(lines: string[]): Prompt {
+  const progress = (text: string): ProgressHandle => {
+    lines.push(`progress: ${text}`);
+    return {
+      update: () => undefined,
+      succeed: (t) => lines.push(`done: ${t ?? text}`),
+      fail: (t) => lines.push(`fail: ${t ?? text}`),
+      stop: () => undefined,
+    };
+  };
+  return {
+    interactive: false,
+    text: () => Promise.reject(new Error('no terminal in tests')),
+    confirm: () => Promise.reject(new Error('no terminal in tests')),
+    say: (t) => lines.push(t),
+    progress,
+  };
+}
+
+// ---- AWS config ----
+
+/** A unique sso-session name: the Secret Service of a test run is shared by every test file. */
+export function uniqueSession(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Profile `dev` (AdministratorAccess of 111111111111) on sso-session `session` of the emulator. */
+export function ssoConfig(startUrl: string, session: string): string {
+  return `[default]
+region = us-east-1
+
+[profile dev]
+sso_session = ${session}
+sso_account_id = 111111111111
+sso_role_name = AdministratorAccess
+region = us-east-1
+
+[sso-session ${session}]
+sso_start_url = ${startUrl}
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+`;
+}
+
+// ---- processes ----
+
+export interface Proc {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL when it has not exited within `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** `stormtunnel ARGS` from source, killed at `killAfterMs` whatever happens in the test. */
+export function spawnCli(
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; killAfterMs?: number },
+): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', (code) => resolve(code));
+  });
+  const kill = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 90_000);
+  void exited.then(() => clearTimeout(kill));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]);
+}
+
+export async function waitFor(cond: () => boolean, ms: number, what: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// ---- a private session bus with its own Secret Service ----
+
+export const privateBusAvailable =
+  process.platform === 'linux' &&
+  commandExists('dbus-daemon') &&
+  commandExists('gnome-keyring-daemon') &&
+  commandExists('secret-tool') &&
+  commandExists('notify-send');
+
+export interface PrivateBus {
+  /** DBUS_SESSION_BUS_ADDRESS of the bus. */
+  address: string;
+  /** Env for processes on this bus (its own XDG_RUNTIME_DIR for the keyring's control socket). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A session bus of this test file alone (dbus-daemon) with an unlocked gnome-keyring on it. The suite's
+ * shared bus is also used by other test files running at the same time, which own or expect to find no
+ * org.freedesktop.Notifications; a bus of our own keeps the notification count exact. gnome-keyring exits
+ * when its bus goes away.
+ */
+export async function startPrivateBus(): Promise<PrivateBus> {
+  const dir = mkdtempSync(join(tmpdir(), 'stormtunnel-e2e-bus-'));
+  const runtime = join(dir, 'run');
+  const keyringHome = join(dir, 'home');
+  mkdirSync(runtime, { mode: 0o700 });
+  mkdirSync(keyringHome, { mode: 0o700 });
+  const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const daemonExited = new Promise<void>((r) => daemon.once('close', () => r()));
+  const close = async () => {
+    daemon.kill('SIGTERM');
+    const t = setTimeout(() => daemon.kill('SIGKILL'), 5000);
+    await daemonExited;
+    clearTimeout(t);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const address = await withTimeout(
+      new Promise<string>((resolve, reject) => {
+        let out = '';
+        daemon.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const nl = out.indexOf('\n');
+          if (nl >= 0) resolve(out.slice(0, nl).trim());
+        });
+        daemon.once('error', reject);
+        daemon.once('close', (code) => reject(new Error(`dbus-daemon exited (${code})`)));
+      }),
+      10_000,
+      'dbus-daemon address',
+    );
+    const env = { DBUS_SESSION_BUS_ADDRESS: address, XDG_RUNTIME_DIR: runtime };
+    // --unlock reads the password on stdin; the daemon forks and stays on the bus until the bus ends.
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        const gk = spawn('gnome-keyring-daemon', ['--unlock', '--components=secrets'], {
+          env: { ...process.env, ...env, HOME: keyringHome },
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
+        gk.once('error', reject);
+        gk.once('close', (code) =>
+          code === 0 ? resolve() : reject(new Error(`gnome-keyring-daemon exited ${code}`)),
+        );
+        gk.stdin.end('stormtunnel-e2e');
+      }),
+      15_000,
+      'gnome-keyring-daemon --unlock',
+    );
+    return { address, env, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+// ---- a terminal ----
+
+export interface PtyProc {
+  /** The `script` process that holds the pseudo-terminal; the command is its only child. */
+  child: ChildProcess;
+  /** Everything the terminal showed, escape sequences removed. */
+  text(): string;
+  exited: Promise<number | null>;
+}
+
+/** `stormtunnel ARGS` on a pseudo-terminal (util-linux `script`), as a person at a terminal runs it. */
+export function spawnCliInPty(
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; killAfterMs?: number },
+): PtyProc {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qefc', `stty cols 200 rows 50; exec ${command}`, '/dev/null'], {
+    cwd: opts.cwd,
+    env: {
+      ...process.env,
+      ...opts.env,
+      NO_COLOR: '1',
+      STORMTUNNEL_FROM_SOURCE: '1',
+      TERM: 'xterm-256color',
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let raw = '';
+  child.stdout?.on('data', (d: Buffer) => (raw += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (raw += d.toString()));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', (code) => resolve(code));
+  });
+  const kill = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 90_000);
+  void exited.then(() => clearTimeout(kill));
+  return {
+    child,
+    // eslint-disable-next-line no-control-regex
+    text: () => raw.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r/g, ''),
+    exited,
+  };
+}
