@@ -1,11 +1,13 @@
 // End-to-end tunnel benchmark: a real `stormtunnel up` process (our client) against the emulator in this
 // process, compared with raw loopback TCP measured in the same run. Prints figures and ratios.
 // Usage: node --import tsx bench/tunnels.ts [MiB]   (default 64)
+// BENCH_ONLY=throughput,ready,rss runs only those parts; BENCH_CONFIG=ts|mjs picks the config's format
+// (default: .mjs with BENCH_BUILT, .ts from source); BENCH_NODE_ARGS='--heap-prof ...' goes to the `up` process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sso } from '../plugins/sso/index.js';
@@ -24,6 +26,10 @@ const BUILT = process.env.BENCH_BUILT;
 const BIN = BUILT ? join(BUILT, 'src/cli/main.js') : join(ROOT, 'bin/stormtunnel.js');
 const SRC = (p: string) => (BUILT ? join(BUILT, p.replace(/\.ts$/, '.js')) : join(ROOT, p));
 const MIB = Number(process.argv[2] ?? 64);
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const run = (part: string) => !ONLY || ONLY.includes(part);
+const CONFIG_EXT = process.env.BENCH_CONFIG ?? (BUILT ? 'mjs' : 'ts');
+const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 const SIZE = MIB * 1024 * 1024;
 
 // ---- target: 'U'+len: read len bytes, answer 'K'; 'D'+len: send len bytes; 'E': echo -------------------
@@ -143,8 +149,7 @@ const env = {
 };
 
 function writeConfig(name: string, plugins: string, tunnels: object[]): string {
-  // Compiled: a plain JS config (no tsx in the process); from source: TypeScript through tsx.
-  const file = join(dir, BUILT ? name.replace(/\.ts$/, '.mjs') : name);
+  const file = join(dir, name.replace(/\.ts$/, `.${CONFIG_EXT}`));
   const imp = (p: string) => JSON.stringify(SRC(p));
   writeFileSync(
     file,
@@ -178,7 +183,7 @@ interface Up {
 
 function up(config: string, count: number): Up {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, '--config', config, 'up'], {
+  const child = spawn(process.execPath, [...NODE_ARGS, BIN, '--config', config, 'up'], {
     cwd: dir,
     env: { ...env, STORMTUNNEL_FROM_SOURCE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -223,7 +228,9 @@ const say = (s: string) => {
 };
 
 say(
-  `stormtunnel tunnel benchmark: ${MIB} MiB per direction, node ${process.version}, ${BUILT ? 'compiled CLI, .mjs config' : 'CLI from source through tsx, .ts config'}`,
+  `stormtunnel tunnel benchmark: ${MIB} MiB per direction, node ${process.version}, ${BUILT ? 'compiled CLI' : 'CLI from source through tsx'}, .${CONFIG_EXT} config, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
 );
 
 // Raw loopback TCP, same run.
@@ -235,7 +242,7 @@ say(
 
 // Through the tunnel, unpaced agent.
 const staticCfg = writeConfig('static.config.ts', `keys, ssmTunnel(), retry()`, [tunnelDef('db')]);
-{
+if (run('throughput')) {
   const u = up(staticCfg, 1);
   const port = (await u.ready).get('db')!;
   const tu = await upload(port, SIZE);
@@ -256,8 +263,8 @@ const staticCfg = writeConfig('static.config.ts', `keys, ssmTunnel(), retry()`, 
 }
 
 // Realistic agent pacing (1024 bytes then 1 ms, like the real agent): the agent is the bottleneck.
-emu.admin.setSettings({ pacing: true });
-{
+if (run('paced')) {
+  emu.admin.setSettings({ pacing: true });
   // The ceiling: the emulator agent's paced output pump alone, sending into nothing.
   const pumpRate = await new Promise<number>((resolve) => {
     const n = 2 * 1024 * 1024;
@@ -287,11 +294,11 @@ emu.admin.setSettings({ pacing: true });
     `tunnel, paced agent        upload ${tu.toFixed(1).padStart(6)} MB/s   download ${td.toFixed(2).padStart(6)} MB/s   (8 MiB; the paced agent alone emits ${pumpRate.toFixed(2)} MB/s: download is ${(td / pumpRate).toFixed(3)} of that ceiling; uploads are not paced by the emulator's agent)`,
   );
   await u.stop();
+  emu.admin.setSettings({ pacing: false });
 }
-emu.admin.setSettings({ pacing: false });
 
 // Ready time with a cached SSO token: sign in once (device code, auto-approved), then `up` on profile dev.
-{
+if (run('ready')) {
   const engine = await createEngine({
     plugins: [sso({ sessions: { work: { useDeviceCode: true } } })],
     settings: DEFAULT_SETTINGS,
@@ -323,7 +330,7 @@ emu.admin.setSettings({ pacing: false });
 }
 
 // RSS of the `up` process: 10 idle tunnels; then 200 connections of 1 MiB each way at once on one tunnel.
-{
+if (run('rss')) {
   const cfg = writeConfig(
     'ten.config.ts',
     `keys, ssmTunnel(), retry()`,

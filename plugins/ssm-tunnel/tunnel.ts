@@ -20,6 +20,15 @@ import { forward } from './forward.js';
 import { isSessionGone, resumeSession, startSession, terminateSession, type SessionScope } from './ssm.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
 
+/**
+ * "Title: what happened" for a tunnel's state line. RecoveryFailedError messages already carry the title
+ * and name the AWS operation in brackets ("(StartSession)"), noise on a line that names the tunnel.
+ */
+function shortLine(c: Classification): string {
+  const line = c.detail.startsWith(`${c.title}:`) ? c.detail : `${c.title}: ${c.detail}`;
+  return line.replace(/ \((?:[A-Z][a-z]+){2,}\)/g, '').replace(/\.$/, '');
+}
+
 /** A data-channel failure: worth another session (the class decides the retry). */
 class DataChannelError extends StormtunnelError {
   readonly errorClass = 'network';
@@ -47,6 +56,7 @@ export class Tunnel {
   private state: TunnelState = 'starting';
   private since: number;
   private detail: string | undefined;
+  private failedExitCode: number | undefined;
   private draft: ConnectDraft | undefined;
   private session: Session | undefined;
   private server: Server | undefined;
@@ -88,6 +98,9 @@ export class Tunnel {
       since: this.since,
       ...(this.detail ? { detail: this.detail } : {}),
       ...(this.session ? { sessionId: this.session.id } : {}),
+      ...(this.state === 'failed' && this.failedExitCode !== undefined
+        ? { exitCode: this.failedExitCode }
+        : {}),
     };
   }
 
@@ -133,18 +146,15 @@ export class Tunnel {
         if (this.stopped) return;
         await this.endSession('failed attempt');
         const c = this.classify(err);
-        // RecoveryFailedError messages already carry the title.
-        const line = c.detail.startsWith(`${c.title}:`) ? c.detail : `${c.title}: ${c.detail}`;
+        const line = shortLine(c);
         if (c.class === 'token-expired') {
-          this.setState(
-            'waiting-for-sign-in',
-            `${line} (${c.next}); the tunnel comes back after the sign-in`,
-          );
+          this.setState('waiting-for-sign-in', `${line}; ${c.next}; the tunnel comes back after the sign-in`);
           return;
         }
         if (!isTransient(c)) {
           await this.closeListener();
-          this.setState('failed', `${line} (${c.next})`);
+          this.failedExitCode = c.exitCode;
+          this.setState('failed', `${line}; ${c.next}`);
           return;
         }
         const delay = this.deps.options.reconnectDelayMs;
@@ -159,10 +169,8 @@ export class Tunnel {
   }
 
   private classify(err: unknown): Classification {
-    return classifyError(err, {
-      operation: `tunnel ${this.name}`,
-      ...(this.draft ? { profile: this.draft.profile } : {}),
-    });
+    // No operation: the line already starts with "tunnel NAME:".
+    return classifyError(err, this.draft ? { profile: this.draft.profile } : {});
   }
 
   private async connect(allowSignIn: boolean): Promise<void> {

@@ -196,6 +196,8 @@ export interface TunnelStatus {
   /** The last problem, one line ("Target Unavailable: ..."), or what the tunnel waits for. */
   detail?: string;
   sessionId?: string;
+  /** When failed: the exit code of the failure's class (src/engine/classify.ts), e.g. 8 for a target problem. */
+  exitCode?: number;
 }
 
 /** What the engine hands the startTunnels hook: the tunnels to run and the one way to prepare a connection. */

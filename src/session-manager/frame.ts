@@ -1,5 +1,5 @@
 // Encode/decode of the data-channel message: 116-byte header (big-endian) then PayloadLength and payload.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { FrameError } from './errors.js';
 import { MessageType, type ClientMessage, type NewMessage } from './types.js';
 
@@ -28,6 +28,14 @@ function writeMessageId(buf: Buffer, uuid: string): void {
   canonical.copy(buf, OFF.messageId + 8, 0, 8);
 }
 
+/** A random (version 4) MessageId written straight into the header: no UUID string per message. */
+function writeRandomMessageId(buf: Buffer): void {
+  randomFillSync(buf, OFF.messageId, 16);
+  // Wire offset 8 + canonical byte 6 holds the version; wire offset 0 is canonical byte 8 (the variant).
+  buf[OFF.messageId + 14] = (buf[OFF.messageId + 14]! & 0x0f) | 0x40;
+  buf[OFF.messageId] = (buf[OFF.messageId]! & 0x3f) | 0x80;
+}
+
 function readMessageId(buf: Buffer): string {
   const hex =
     buf.toString('hex', OFF.messageId + 8, OFF.messageId + 16) +
@@ -46,21 +54,38 @@ export function sha256(data: Buffer): Buffer {
   return createHash('sha256').update(data).digest();
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Encodes one message into a single new buffer. The payload may come in parts (a smux header and its data)
+ * so that callers do not concatenate them first: the payload is copied exactly once.
+ */
 export function encodeMessage(msg: NewMessage): Buffer {
-  const payload = msg.payload ?? Buffer.alloc(0);
+  const parts: readonly Buffer[] =
+    msg.payload === undefined ? [] : Buffer.isBuffer(msg.payload) ? [msg.payload] : msg.payload;
   if (Buffer.byteLength(msg.messageType, 'ascii') > TYPE_LENGTH) throw new FrameError('MessageType too long');
-  const buf = Buffer.alloc(HEADER_LENGTH + 4 + payload.length);
+  let length = 0;
+  for (const p of parts) length += p.length;
+  // Every header byte is written below, so the buffer needs no zero-fill.
+  const buf = Buffer.allocUnsafe(HEADER_LENGTH + 4 + length);
   buf.writeUInt32BE(HEADER_LENGTH, OFF.headerLength);
   buf.write(msg.messageType.padEnd(TYPE_LENGTH, ' '), OFF.messageType, TYPE_LENGTH, 'ascii');
   buf.writeUInt32BE(msg.schemaVersion ?? 1, OFF.schemaVersion);
   buf.writeBigUInt64BE(BigInt(msg.createdDate ?? Date.now()), OFF.createdDate);
   buf.writeBigInt64BE(BigInt(msg.sequenceNumber), OFF.sequenceNumber);
   buf.writeBigUInt64BE(BigInt(msg.flags ?? 0), OFF.flags);
-  writeMessageId(buf, msg.messageId ?? randomUUID());
-  sha256(payload).copy(buf, OFF.payloadDigest);
+  if (msg.messageId === undefined) writeRandomMessageId(buf);
+  else writeMessageId(buf, msg.messageId);
+  const hash = createHash('sha256');
+  if (parts.length === 0) hash.update(EMPTY);
+  let off = HEADER_LENGTH + 4;
+  for (const p of parts) {
+    hash.update(p);
+    off += p.copy(buf, off);
+  }
+  hash.digest().copy(buf, OFF.payloadDigest);
   buf.writeUInt32BE(msg.payloadType, OFF.payloadType);
-  buf.writeUInt32BE(payload.length, HEADER_LENGTH);
-  payload.copy(buf, HEADER_LENGTH + 4);
+  buf.writeUInt32BE(length, HEADER_LENGTH);
   return buf;
 }
 

@@ -2,7 +2,7 @@
 // rules of the Session Manager data channel, shared by the client and the emulator's agent.
 import { EventEmitter } from 'node:events';
 import { encodeAck } from './ack.js';
-import { encodeMessage } from './frame.js';
+import { encodeMessage, HEADER_LENGTH } from './frame.js';
 import { realTimers } from './timers.js';
 import {
   MessageType,
@@ -48,6 +48,10 @@ export class Sequencer extends EventEmitter {
   private readonly reAck: boolean;
 
   private transport: SequencerTransport | undefined;
+  /** The transport said it holds enough unsent bytes: data waits in the window until `transportDrained()`. */
+  private transportBusy = false;
+  /** Sequence number of the next message to (re)transmit: everything before it went out at least once. */
+  private cursor = 0;
   private publicationPaused = false;
   private closed = false;
   private nextSeq = 0;
@@ -136,9 +140,10 @@ export class Sequencer extends EventEmitter {
 
   /**
    * Queues a stream-data message with the next sequence number and transmits it when possible (never
-   * refused). Returns `writable` afterwards, like `Writable.write()`.
+   * refused). `payload` may be given in parts (copied once, into the message). Returns `writable`
+   * afterwards, like `Writable.write()`.
    */
-  send(payloadType: number, payload: Buffer, flags = 0): boolean {
+  send(payloadType: number, payload: Buffer | readonly Buffer[], flags = 0): boolean {
     if (this.closed) return false;
     const now = this.timers.now();
     const seq = this.nextSeq++;
@@ -150,11 +155,17 @@ export class Sequencer extends EventEmitter {
       payload,
       createdDate: now,
     });
-    const m: Outgoing = { seq, frame, size: payload.length, acked: false, lastSent: undefined };
+    const m: Outgoing = {
+      seq,
+      frame,
+      size: frame.length - HEADER_LENGTH - 4,
+      acked: false,
+      lastSent: undefined,
+    };
     this.inFlight.push(m);
     this.inFlightBytes += m.size;
     this.counters.sent++;
-    if (this.transport && !this.publicationPaused) this.transmit(m, now);
+    this.pump();
     const w = this.writable;
     if (!w) this.needDrain = true;
     return w;
@@ -232,7 +243,16 @@ export class Sequencer extends EventEmitter {
   /** Connects a transport: every unacked message is (re)sent, as after a resume. */
   attach(transport: SequencerTransport): void {
     this.transport = transport;
-    if (!this.publicationPaused) this.flushAll();
+    this.transportBusy = false;
+    this.cursor = this.inFlight[0]?.seq ?? this.nextSeq;
+    this.pump();
+  }
+
+  /** The transport takes data again after its `send()` returned false. */
+  transportDrained(): void {
+    if (!this.transportBusy) return;
+    this.transportBusy = false;
+    this.pump();
   }
 
   /** The transport is gone: keep everything, send nothing until the next `attach()`. */
@@ -249,9 +269,7 @@ export class Sequencer extends EventEmitter {
   startPublication(): void {
     if (!this.publicationPaused) return;
     this.publicationPaused = false;
-    if (!this.transport) return;
-    const now = this.timers.now();
-    for (const m of this.inFlight) if (!m.acked && m.lastSent === undefined) this.transmit(m, now);
+    this.pump();
   }
 
   close(): void {
@@ -299,12 +317,21 @@ export class Sequencer extends EventEmitter {
 
   private transmit(m: Outgoing, now: number): void {
     m.lastSent = now;
-    this.transport?.send(m.frame, 'data');
+    if (this.transport?.send(m.frame, 'data') === false) this.transportBusy = true;
   }
 
-  private flushAll(): void {
+  /** Transmits from the cursor on, in order, while the transport takes more. */
+  private pump(): void {
     const now = this.timers.now();
-    for (const m of this.inFlight) if (!m.acked) this.transmit(m, now);
+    // Indexes are recomputed each turn: a synchronous transport may get acks (and shifts) back mid-loop.
+    while (this.transport && !this.publicationPaused && !this.transportBusy) {
+      const first = this.inFlight[0];
+      if (!first) return;
+      const m = this.inFlight[Math.max(0, this.cursor - first.seq)];
+      if (!m) return;
+      this.cursor = m.seq + 1;
+      if (!m.acked) this.transmit(m, now);
+    }
   }
 
   private updateRtt(sample: number): void {
@@ -314,7 +341,8 @@ export class Sequencer extends EventEmitter {
   }
 
   private onTick(): void {
-    if (!this.transport || this.publicationPaused) return;
+    // A busy transport still holds what we sent: a copy of it would only queue behind.
+    if (!this.transport || this.publicationPaused || this.transportBusy) return;
     // The front of inFlight is always the oldest unacked message.
     const oldest = this.inFlight[0];
     if (!oldest || oldest.lastSent === undefined) return;

@@ -23,8 +23,13 @@ export function encodeSmuxFrame(cmd: number, streamId: number, data?: Buffer): B
   return buf;
 }
 
+/** A frame to send, encoded only when the sink takes it; PSH data is cut into frames on the way out. */
 interface QueuedFrame {
-  buf: Buffer;
+  cmd: number;
+  sid: number;
+  data: Buffer | undefined;
+  /** How much of `data` went out already. */
+  off: number;
   cb: ((err?: Error | null) => void) | undefined;
 }
 
@@ -86,6 +91,9 @@ export class SmuxStream extends Duplex implements SmuxStreamInfo {
 export class SmuxSession extends EventEmitter {
   private readonly timers: TimerApi;
   private readonly sink: (chunk: Buffer) => boolean;
+  private readonly frameSink: SmuxOptions['writeFrame'];
+  /** Reused for every frame given to `writeFrame` (it copies the header before returning). */
+  private readonly header8 = Buffer.alloc(SMUX_HEADER_SIZE);
   private readonly maxFrame: number;
   private readonly maxReceiveBuffer: number;
   private readonly onRemoteFin: SmuxOptions['onRemoteFin'];
@@ -108,6 +116,7 @@ export class SmuxSession extends EventEmitter {
     super();
     this.timers = opts.timers ?? realTimers;
     this.sink = opts.write;
+    this.frameSink = opts.writeFrame;
     this.maxFrame = Math.min(opts.maxFrameSize ?? DEFAULT_MAX_FRAME, 0xffff);
     this.maxReceiveBuffer = opts.maxReceiveBuffer ?? 4 * 1024 * 1024;
     this.onRemoteFin = opts.onRemoteFin;
@@ -115,10 +124,7 @@ export class SmuxSession extends EventEmitter {
     if (opts.keepAlive) {
       const interval = opts.keepAlive.intervalMs ?? 10_000;
       const timeout = opts.keepAlive.timeoutMs ?? 30_000;
-      this.keepAliveTimer = this.timers.setInterval(
-        () => this.enqueue(encodeSmuxFrame(SmuxCmd.NOP, 0)),
-        interval,
-      );
+      this.keepAliveTimer = this.timers.setInterval(() => this.enqueue(SmuxCmd.NOP, 0), interval);
       this.watchdogTimer = this.timers.setInterval(() => {
         if (!this.dataSeen) this.close(new SmuxError('smux keepalive timeout'));
         this.dataSeen = false;
@@ -141,7 +147,7 @@ export class SmuxSession extends EventEmitter {
     if (this.closedFlag) throw new SmuxError('smux session closed');
     this.nextId += 2;
     const s = this.addStream(this.nextId);
-    this.enqueue(encodeSmuxFrame(SmuxCmd.SYN, s.id));
+    this.enqueue(SmuxCmd.SYN, s.id);
     return s;
   }
 
@@ -195,18 +201,19 @@ export class SmuxSession extends EventEmitter {
       return;
     }
     s.bytesSent += chunk.length;
-    for (let off = 0; off < chunk.length; off += this.maxFrame) {
-      const part = chunk.subarray(off, Math.min(chunk.length, off + this.maxFrame));
-      const last = off + this.maxFrame >= chunk.length;
-      this.enqueue(encodeSmuxFrame(SmuxCmd.PSH, s.id, part), last ? cb : undefined);
+    if (chunk.length === 0) {
+      cb();
+      return;
     }
+    // Queued as is (no copy): a stream has at most one chunk here, since the callback waits for the sink.
+    this.enqueue(SmuxCmd.PSH, s.id, chunk, cb);
   }
 
   /** @internal */
   sendFin(s: SmuxStream): void {
     if (s.finSent || this.closedFlag) return;
     s.finSent = true;
-    this.enqueue(encodeSmuxFrame(SmuxCmd.FIN, s.id));
+    this.enqueue(SmuxCmd.FIN, s.id);
   }
 
   /** @internal */
@@ -289,22 +296,40 @@ export class SmuxSession extends EventEmitter {
     return out;
   }
 
-  private enqueue(buf: Buffer, cb?: (err?: Error | null) => void): void {
+  private enqueue(cmd: number, sid: number, data?: Buffer, cb?: (err?: Error | null) => void): void {
     if (this.closedFlag) {
       cb?.(new SmuxError('smux session closed'));
       return;
     }
-    this.queue.push({ buf, cb });
+    this.queue.push({ cmd, sid, data, off: 0, cb });
     this.flush();
   }
 
   private flush(): void {
-    while (this.sinkWritable && this.queue.length > 0 && !this.closedFlag) {
-      const q = this.queue.shift();
+    while (this.sinkWritable && !this.closedFlag) {
+      const q = this.queue[0];
       if (!q) break;
-      this.sinkWritable = this.sink(q.buf);
-      q.cb?.();
+      let part: Buffer | undefined;
+      if (q.data) {
+        const end = Math.min(q.data.length, q.off + this.maxFrame);
+        part = q.data.subarray(q.off, end);
+        q.off = end;
+      }
+      const done = !q.data || q.off >= q.data.length;
+      if (done) this.queue.shift();
+      this.sinkWritable = this.emitFrame(q.cmd, q.sid, part);
+      if (done) q.cb?.();
     }
+  }
+
+  private emitFrame(cmd: number, sid: number, data: Buffer | undefined): boolean {
+    if (!this.frameSink) return this.sink(encodeSmuxFrame(cmd, sid, data));
+    const h = this.header8;
+    h[0] = SMUX_VERSION;
+    h[1] = cmd;
+    h.writeUInt16LE(data?.length ?? 0, 2);
+    h.writeUInt32LE(sid >>> 0, 4);
+    return this.frameSink(h, data);
   }
 }
 

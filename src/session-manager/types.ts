@@ -67,7 +67,8 @@ export interface NewMessage {
   sequenceNumber: number;
   flags?: number;
   payloadType: number;
-  payload?: Buffer;
+  /** One buffer, or parts that are concatenated (without an intermediate copy). */
+  payload?: Buffer | readonly Buffer[];
   messageId?: string;
   createdDate?: number;
   schemaVersion?: number;
@@ -148,7 +149,11 @@ export interface TimerApi {
 
 /** Where a sequencer puts frames. `kind` lets a fault injector treat stream data and acks differently. */
 export interface SequencerTransport {
-  send(frame: Buffer, kind: 'data' | 'ack'): void;
+  /**
+   * Returning false (data only) means the transport holds enough unsent bytes: the sequencer keeps further
+   * messages in its window, unsent, until `transportDrained()`, so a frame is not held twice.
+   */
+  send(frame: Buffer, kind: 'data' | 'ack'): boolean | void;
 }
 
 export interface SequencerOptions {
@@ -186,6 +191,11 @@ export interface SmuxOptions {
   role: 'client' | 'server';
   /** Sink for encoded frames. Return false when the sink is full; call `notifyWritable()` later. */
   write: (chunk: Buffer) => boolean;
+  /**
+   * Used instead of `write` when given: the 8-byte header and the payload apart, so a sink that copies
+   * anyway (into a data-channel message) saves a copy. `header` is reused: copy it before returning.
+   */
+  writeFrame?: (header: Buffer, payload: Buffer | undefined) => boolean;
   /** NOP every `intervalMs`, close when nothing arrived for `timeoutMs`. false disables (default). */
   keepAlive?: false | { intervalMs?: number; timeoutMs?: number };
   /** Largest PSH payload we send (default 32768). */
@@ -248,6 +258,7 @@ export interface DataChannelOptions {
   connectTimeoutMs?: number;
   /** Largest Output payload in basic mode (default 32768). */
   maxPayloadSize?: number;
+  /** Send window (default 4 MiB, 4096 messages). */
   window?: SequencerOptions['window'];
   reorderLimit?: SequencerOptions['reorderLimit'];
   /** smux receive buffer across streams (default 4 MiB). */

@@ -323,4 +323,51 @@ test('close stops the timer', () => {
   assert.is(t.timerCount, 0);
 });
 
+test('busy transport: later messages wait in the window unsent, go out in order on transportDrained', () => {
+  const t = new FakeTimers();
+  const c = capture();
+  let busy = false;
+  const s = new Sequencer({ role: 'client', deliver: () => true, timers: t });
+  s.attach({
+    send: (f, kind) => {
+      c.send(f, kind);
+      return !busy;
+    },
+  });
+  s.send(PayloadType.Output, Buffer.from('a'));
+  busy = true;
+  s.send(PayloadType.Output, Buffer.from('b')); // handed over; the transport says it is full now
+  s.send(PayloadType.Output, Buffer.from('c'));
+  s.send(PayloadType.Output, Buffer.from('d'));
+  assert.equal(
+    c.wire.data.map((m) => m.payload.toString()),
+    ['a', 'b'],
+  );
+  // Acks still flow while busy; no retransmission is queued behind a full transport.
+  s.handleData(incoming(0));
+  assert.equal(c.wire.acks, [0]);
+  t.advance(1000);
+  assert.is(c.wire.data.length, 2);
+  busy = false;
+  s.transportDrained();
+  assert.equal(
+    c.wire.data.map((m) => m.payload.toString()),
+    ['a', 'b', 'c', 'd'],
+  );
+  assert.is(s.windowBytes, 4, 'all four stay in the window until acked');
+  s.close();
+});
+
+test('send in parts: one message, payload concatenated, digest over the whole', () => {
+  const t = new FakeTimers();
+  const { s, wire } = sender(t);
+  s.send(PayloadType.Output, [Buffer.from([1, 3]), Buffer.from('xyz')]);
+  const m = wire.data[0]!;
+  assert.is(m.payloadLength, 5);
+  assert.equal([...m.payload], [1, 3, ...Buffer.from('xyz')]);
+  assert.is(s.windowBytes, 5);
+  assert.match(m.messageId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  s.close();
+});
+
 test.run();

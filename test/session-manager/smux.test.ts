@@ -241,4 +241,37 @@ test('onRemoteFin can fail a stream (ConnectToPortError path)', async () => {
   s.close();
 });
 
+test('writeFrame: header and payload apart, frames cut only as the sink takes them, no copy queued', async () => {
+  const frames: [string, Buffer | undefined][] = [];
+  let full = false;
+  const s = new SmuxSession({
+    role: 'client',
+    write: () => {
+      throw new Error('write is not used when writeFrame is given');
+    },
+    writeFrame: (h, p) => (frames.push([h.toString('hex'), p]), !full),
+  });
+  full = true;
+  const st = s.openStream(); // the sink takes the SYN and says it is full
+  const chunk = Buffer.alloc(70_000, 7);
+  let done = false;
+  st.write(chunk, () => (done = true));
+  await new Promise((r) => setImmediate(r));
+  assert.is(frames.length, 1, 'nothing of the chunk while the sink is full');
+  full = false;
+  s.notifyWritable();
+  await new Promise((r) => setImmediate(r));
+  assert.ok(done);
+  assert.equal(
+    frames.map(([h]) => h),
+    ['0100000003000000', '0102008003000000', '0102008003000000', '0102701103000000'],
+  );
+  // The payloads are views of the written chunk, not copies.
+  assert.ok(frames.slice(1).every(([, p]) => p?.buffer === chunk.buffer));
+  // An empty write completes without a frame.
+  await new Promise<void>((r) => st.write(Buffer.alloc(0), () => r()));
+  assert.is(frames.length, 4);
+  s.close();
+});
+
 test.run();

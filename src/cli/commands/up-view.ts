@@ -48,45 +48,131 @@ export function changeLine(change: TunnelStateChange, status: TunnelStatus | und
   return `tunnel ${change.tunnel}: ${change.state}${change.detail ? `: ${change.detail}` : ''}`;
 }
 
-/** Redraws the table in place on a terminal, at most every `intervalMs`; lines printed above it stay. */
+const CSI = '\x1b[';
+const SAVE = '\x1b7';
+const RESTORE = '\x1b8';
+
+/** The part of a terminal LiveTable needs (a tty.WriteStream). */
+export interface TerminalOut {
+  columns: number;
+  rows: number;
+  write(s: string): boolean;
+  on(event: 'resize', listener: () => void): unknown;
+  off(event: 'resize', listener: () => void): unknown;
+}
+
+/**
+ * The table pinned to the bottom lines of the terminal, redrawn in place; everything else scrolls above it.
+ * The lines above are a scroll region (DECSTBM), so output the view does not control (log lines written
+ * straight to fd 2, a sign-in prompt) scrolls there and cannot overwrite or shift the table.
+ */
 export class LiveTable {
-  private drawn = 0;
+  /** Lines reserved at the bottom; 0 while not drawn (stopped, or a terminal too small for it). */
+  private height = 0;
+  /** Lines above the table (the scroll region) when it was laid out. */
+  private top = 0;
+  private painted = '';
   private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly onResize = (): void => this.layout();
+  private readonly onExit = (): void => this.release();
 
   constructor(
-    private readonly out: NodeJS.WriteStream,
+    private readonly out: TerminalOut,
     private readonly status: () => TunnelStatus[],
     private readonly intervalMs = 500,
+    private readonly now: () => number = Date.now,
   ) {}
 
   start(): void {
-    this.draw();
+    if (this.running) return;
+    this.running = true;
+    this.layout();
     this.timer = setInterval(() => this.draw(), this.intervalMs);
+    this.out.on('resize', this.onResize);
+    // A crash must not leave the terminal with a scroll region.
+    process.once('exit', this.onExit);
   }
 
   /** Prints a line that stays (an error, a sign-in hint) above the table. */
   say(line: string): void {
-    this.erase();
     this.out.write(line + '\n');
     this.draw();
   }
 
+  /** Draws the table a last time and gives the terminal back, the cursor on the line below the table. */
   stop(): void {
+    if (!this.running) return;
+    this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.draw();
-    this.drawn = 0;
+    this.out.off('resize', this.onResize);
+    process.off('exit', this.onExit);
+    this.draw(true);
+    this.release();
   }
 
-  private erase(): void {
-    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
-    this.drawn = 0;
+  private release(): void {
+    if (this.height === 0) return;
+    const last = Math.min(this.top + this.height, this.out.rows);
+    this.height = 0;
+    // Whole-screen scrolling again, then below the table (a newline on the last line scrolls it up one).
+    this.out.write(`${SAVE}${CSI}r${RESTORE}${CSI}${last};1H\n`);
   }
 
-  private draw(): void {
-    const lines = tableLines(this.status(), Date.now());
-    this.erase();
-    this.out.write(lines.join('\n') + '\n');
-    this.drawn = lines.length;
+  /** (Re)claims the bottom lines for the table: at start, on resize, when the number of rows changes. */
+  private layout(): void {
+    const lines = this.lines();
+    const rows = this.out.rows;
+    if (this.height > 0) {
+      // Drop the old table (from where it started, as far as the terminal still has it) and the region.
+      this.out.write(`${SAVE}${CSI}r${CSI}${Math.min(this.top + 1, rows)};1H${CSI}J${RESTORE}`);
+      this.height = 0;
+    }
+    // Too small a terminal: no table (changes still print as lines).
+    if (rows - lines.length < 3) {
+      this.painted = '';
+      return;
+    }
+    const h = lines.length;
+    const top = rows - h;
+    // Make room: the newlines push what is on screen up so the bottom h lines are free, then the
+    // cursor goes back to where the text ends; the region keeps it (and all later output) above the table.
+    this.out.write(
+      `${'\n'.repeat(h)}${CSI}${h}A${SAVE}${CSI}1;${top}r${RESTORE}` +
+        `${SAVE}${CSI}${top + 1};1H${CSI}J${RESTORE}`,
+    );
+    this.height = h;
+    this.top = top;
+    this.painted = '';
+    this.paint(lines);
+  }
+
+  private draw(force = false): void {
+    if (!this.running && !force) return;
+    const lines = this.lines();
+    if (lines.length !== this.height) {
+      if (this.running) this.layout();
+      return;
+    }
+    this.paint(lines);
+  }
+
+  private paint(lines: string[]): void {
+    if (this.height === 0) return;
+    const width = Math.max(1, this.out.columns - 1);
+    const fitted = lines.map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
+    const text = fitted.join('\n');
+    if (text === this.painted) return;
+    this.painted = text;
+    const top = this.top;
+    // One write: each line overwritten then cleared to its end, so nothing blinks.
+    let seq = SAVE;
+    fitted.forEach((l, i) => (seq += `${CSI}${top + 1 + i};1H${l}${CSI}K`));
+    this.out.write(seq + RESTORE);
+  }
+
+  private lines(): string[] {
+    return tableLines(this.status(), this.now());
   }
 }

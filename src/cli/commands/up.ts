@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { loadSharedConfig, resolveRegion } from '../../aws/index.js';
 import { UsageError } from '../../engine/errors.js';
-import type { TunnelSet } from '../../engine/types.js';
+import type { TunnelSet, TunnelStateChange } from '../../engine/types.js';
 import { startControlServer, type ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -56,15 +56,29 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   const say = (line: string) => (view ? view.say(line) : ctx.io.stdout.write(line + '\n'));
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  // Subscribed before anything else is awaited, so no early failure goes unprinted.
-  const unsubscribe = set.onChange((change) => {
+  const onChange = (change: TunnelStateChange): void => {
     const status = set.status().find((s) => s.name === change.tunnel);
     // On a terminal the table shows states; only problems get a line of their own there.
     if (!view || change.state === 'failed' || change.state === 'waiting-for-sign-in')
       say(changeLine(change, status));
     const all = set.status();
-    if (all.length > 0 && all.every((s) => s.state === 'failed')) finish(1);
-  });
+    // Every tunnel failed: the exit code of their class when they share one (8 target, 4 denied...), else 1.
+    if (all.length > 0 && all.every((s) => s.state === 'failed')) {
+      const codes = new Set(all.map((s) => s.exitCode ?? 1));
+      finish(codes.size === 1 ? [...codes][0]! : 1);
+    }
+  };
+  const unsubscribe = set.onChange(onChange);
+  // The tunnels started inside startTunnels, before this subscription: their first change (connecting, or
+  // an early failure) already happened, so each one's state so far is reported here.
+  for (const s of set.status()) {
+    onChange({
+      tunnel: s.name,
+      state: s.state,
+      previous: undefined,
+      ...(s.detail ? { detail: s.detail } : {}),
+    });
+  }
 
   let control: ControlServer | undefined;
   try {
@@ -74,8 +88,11 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   }
   view?.start();
 
+  // A second Ctrl-C while stopping quits at once (the view's exit handler gives the terminal back).
+  const onSecondSignal = () => process.exit(130);
   const onSignal = (signal: NodeJS.Signals) => {
     ctx.logger.debug(`${signal}: stopping`);
+    process.once('SIGINT', onSecondSignal);
     finish(0);
   };
   process.once('SIGINT', onSignal);
@@ -91,6 +108,7 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   view?.stop();
   await control?.close();
   await engine.shutdown({ reason: code === 0 ? 'signal' : 'error' });
+  process.off('SIGINT', onSecondSignal);
   if (code === 0) ctx.io.stdout.write('stopped\n');
   return code;
 }
