@@ -1,5 +1,6 @@
 // The stormtunnel command line: global options, the commands, and help that reads well.
 import { Command, Option } from 'commander';
+import { packageVersion } from '../package-root.js';
 import type { RunAction } from './command.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfigure } from './commands/configure.js';
@@ -14,15 +15,13 @@ import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import { CliContext, type CliIo, type GlobalOptions } from './context.js';
 
-export const VERSION = '0.1.0';
-
 export function buildProgram(io: CliIo, onResult: (code: number) => void): Command {
   const program = new Command('stormtunnel');
   program
     .description(
       'Keeps AWS Session Manager port-forward tunnels up for engineers who sign in with IAM Identity Center (SSO).',
     )
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('-c, --config <file>', 'use this config file instead of searching for stormtunnel.config.*')
     .option('-p, --profile <name>', 'AWS profile (default: AWS_PROFILE, then "default")')
     .option('-r, --region <region>', "AWS region (default: the profile's region)")

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCli } from '../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
 const empty = mkdtempSync(join(tmpdir(), 'stormtunnel-cli-'));
 const env = {
@@ -79,6 +79,13 @@ test('a bad STORMTUNNEL_LOG_LEVEL is a one-line usage error', async () => {
     r.stderr,
     'stormtunnel: STORMTUNNEL_LOG_LEVEL: unknown level "loud"; use one of trace, debug, info, warn, error, fatal, silent\n',
   );
+});
+
+test('--version prints the version of package.json', async () => {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const r = await runCli(['--version'], { cwd: empty, env });
+  assert.is(r.code, 0);
+  assert.is(r.stdout, `${pkg.version}\n`);
 });
 
 test.run();

@@ -4,14 +4,14 @@
 // stormtunnel.config.ts, sends traffic through them, prints what happened, and cleans everything up.
 // Nothing of the user's (~/.aws, keychain, desktop) is touched.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { builtinPlugins } from '../../builtin-plugins.js';
+import { packageRoot } from '../../package-root.js';
 import { loadConfig } from '../../config/load.js';
 import { createEngine } from '../../engine/engine.js';
 import { StormtunnelError } from '../../engine/errors.js';
@@ -21,22 +21,6 @@ import type { RunningEmulator } from '../../emulator/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { printTable } from '../output.js';
-
-/** The folder of stormtunnel's own package.json (works from src/ through tsx and from dist/). */
-export function packageRoot(from = fileURLToPath(import.meta.url)): string {
-  let dir = dirname(from);
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (
-      existsSync(pkg) &&
-      (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'stormtunnel'
-    )
-      return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the stormtunnel package folder');
-    dir = up;
-  }
-}
 
 function listen(server: Server | HttpServer, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
