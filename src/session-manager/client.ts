@@ -16,7 +16,7 @@ import {
   readSessionTypeParameters,
 } from './handshake.js';
 import { Sequencer } from './sequencer.js';
-import { SmuxSession } from './smux.js';
+import { DEFAULT_MAX_FRAME, SMUX_HEADER_SIZE, SmuxSession } from './smux.js';
 import { realTimers } from './timers.js';
 import {
   MessageType,
@@ -103,6 +103,9 @@ class DataChannelClient extends EventEmitter implements DataChannel {
       timers: this.timers,
       window: opts.window ?? { maxBytes: CLIENT_WINDOW_BYTES },
       reorderLimit: opts.reorderLimit ?? { maxMessages: 10_000 },
+      // Full smux data frames, once acked, carry later ones: the \`ws\` client masks every frame into a copy
+      // before send() returns, so nothing else holds them. A custom wsFactory may not: no reuse then.
+      reuseFramesOfPayloadLength: opts.wsFactory ? undefined : SMUX_HEADER_SIZE + DEFAULT_MAX_FRAME,
     });
     this.seq.on('drain', () => this.onDrain());
   }

@@ -56,18 +56,25 @@ export function sha256(data: Buffer): Buffer {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Size of the encoded message for a payload of `payloadLength` bytes. */
+export function encodedLength(payloadLength: number): number {
+  return HEADER_LENGTH + 4 + payloadLength;
+}
+
 /**
- * Encodes one message into a single new buffer. The payload may come in parts (a smux header and its data)
- * so that callers do not concatenate them first: the payload is copied exactly once.
+ * Encodes one message into a single buffer: `into` when it has exactly the encoded length (a buffer the
+ * caller reuses), else a new one. The payload may come in parts (a smux header and its data) so that callers
+ * do not concatenate them first: the payload is copied exactly once.
  */
-export function encodeMessage(msg: NewMessage): Buffer {
+export function encodeMessage(msg: NewMessage, into?: Buffer): Buffer {
   const parts: readonly Buffer[] =
     msg.payload === undefined ? [] : Buffer.isBuffer(msg.payload) ? [msg.payload] : msg.payload;
   if (Buffer.byteLength(msg.messageType, 'ascii') > TYPE_LENGTH) throw new FrameError('MessageType too long');
   let length = 0;
   for (const p of parts) length += p.length;
   // Every header byte is written below, so the buffer needs no zero-fill.
-  const buf = Buffer.allocUnsafe(HEADER_LENGTH + 4 + length);
+  const size = encodedLength(length);
+  const buf = into?.length === size ? into : Buffer.allocUnsafe(size);
   buf.writeUInt32BE(HEADER_LENGTH, OFF.headerLength);
   buf.write(msg.messageType.padEnd(TYPE_LENGTH, ' '), OFF.messageType, TYPE_LENGTH, 'ascii');
   buf.writeUInt32BE(msg.schemaVersion ?? 1, OFF.schemaVersion);

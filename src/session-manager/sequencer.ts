@@ -2,7 +2,7 @@
 // rules of the Session Manager data channel, shared by the client and the emulator's agent.
 import { EventEmitter } from 'node:events';
 import { encodeAck } from './ack.js';
-import { encodeMessage, HEADER_LENGTH } from './frame.js';
+import { encodedLength, encodeMessage, HEADER_LENGTH } from './frame.js';
 import { realTimers } from './timers.js';
 import {
   MessageType,
@@ -46,6 +46,11 @@ export class Sequencer extends EventEmitter {
   private readonly maxHeldMessages: number;
   private readonly maxHeldBytes: number;
   private readonly reAck: boolean;
+  /** Encoded length of the messages whose buffers are reused after their ack (0: none are). */
+  private readonly reuseLength: number;
+  /** Buffers of acked messages, ready for the next message of `reuseLength` (at most a window of them). */
+  private readonly spare: Buffer[] = [];
+  private readonly maxSpare: number;
 
   private transport: SequencerTransport | undefined;
   /** The transport said it holds enough unsent bytes: data waits in the window until `transportDrained()`. */
@@ -90,6 +95,9 @@ export class Sequencer extends EventEmitter {
     this.maxHeldMessages = opts.reorderLimit?.maxMessages ?? 10_000;
     this.maxHeldBytes = opts.reorderLimit?.maxBytes ?? 64 * 1024 * 1024;
     this.reAck = opts.reAckDuplicates ?? true;
+    const reuse = opts.reuseFramesOfPayloadLength;
+    this.reuseLength = reuse ? encodedLength(reuse) : 0;
+    this.maxSpare = reuse ? Math.ceil(this.maxWindowBytes / reuse) + 1 : 0;
     this.tick = this.timers.setInterval(() => this.onTick(), RESEND_TICK_MS);
   }
 
@@ -147,14 +155,23 @@ export class Sequencer extends EventEmitter {
     if (this.closed) return false;
     const now = this.timers.now();
     const seq = this.nextSeq++;
-    const frame = encodeMessage({
-      messageType: this.outType,
-      sequenceNumber: seq,
-      flags,
-      payloadType,
-      payload,
-      createdDate: now,
-    });
+    let reuse: Buffer | undefined;
+    if (this.spare.length > 0) {
+      let n = 0;
+      for (const p of Buffer.isBuffer(payload) ? [payload] : payload) n += p.length;
+      if (encodedLength(n) === this.reuseLength) reuse = this.spare.pop();
+    }
+    const frame = encodeMessage(
+      {
+        messageType: this.outType,
+        sequenceNumber: seq,
+        flags,
+        payloadType,
+        payload,
+        createdDate: now,
+      },
+      reuse,
+    );
     const m: Outgoing = {
       seq,
       frame,
@@ -184,6 +201,8 @@ export class Sequencer extends EventEmitter {
     if (!m || m.acked) return;
     if (m.lastSent !== undefined) this.updateRtt(this.timers.now() - m.lastSent);
     m.acked = true;
+    // Acked: never transmitted again, so its buffer can carry a later message (see reuseFramesOfPayloadLength).
+    if (m.frame.length === this.reuseLength && this.spare.length < this.maxSpare) this.spare.push(m.frame);
     m.frame = EMPTY;
     while (this.inFlight[0]?.acked) {
       const done = this.inFlight.shift();
@@ -279,6 +298,7 @@ export class Sequencer extends EventEmitter {
     this.transport = undefined;
     this.inFlight.length = 0;
     this.inFlightBytes = 0;
+    this.spare.length = 0;
     this.held.clear();
     this.heldBytes = 0;
   }

@@ -175,6 +175,14 @@ export interface SequencerOptions {
   reorderLimit?: { maxMessages?: number; maxBytes?: number };
   /** Re-ack messages below the expected sequence so the peer stops resending (default true). */
   reAckDuplicates?: boolean;
+  /**
+   * Reuse the buffers of acked messages of this payload length for later messages of the same length, so
+   * that a steady upload allocates no new message buffers (they would otherwise live for a round trip in the
+   * window, outlive V8's young generation and pile up as old garbage). Only safe when the transport keeps no
+   * reference to a frame once its `send()` returned (the `ws` client copies every frame when it masks it);
+   * an ack proves the agent got the message, but a retransmission may still sit in a transport's queue.
+   */
+  reuseFramesOfPayloadLength?: number;
 }
 
 export interface SequencerStats {

@@ -13,7 +13,16 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 export const SOCKET_PREFIX = 'up-';
 export const SOCKET_SUFFIX = '.sock';
 
+/**
+ * The pid `up` is known by: the process the user started. `bin/stormtunnel.js` runs `up` in a child Node
+ * (see there) and tells it its own pid in STORMTUNNEL_UP_PID.
+ */
+export function upPid(env: NodeJS.ProcessEnv = process.env): number {
+  const pid = Number(env.STORMTUNNEL_UP_PID);
+  return Number.isInteger(pid) && pid > 0 ? pid : process.pid;
+}
+
 /** One socket per `up` process, so two `up`s with different tunnels both answer. */
-export function socketPath(env: NodeJS.ProcessEnv, pid = process.pid): string {
+export function socketPath(env: NodeJS.ProcessEnv, pid = upPid(env)): string {
   return join(stateDir(env), `${SOCKET_PREFIX}${pid}${SOCKET_SUFFIX}`);
 }

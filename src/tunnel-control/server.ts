@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger, TunnelStatus } from '../engine/types.js';
-import { socketPath, stateDir } from './paths.js';
+import { socketPath, stateDir, upPid } from './paths.js';
 import type { ControlResponse } from './types.js';
 
 /** A request larger than this is not ours. */
@@ -54,7 +54,7 @@ export async function startControlServer(opts: {
       return { ok: false, error: 'request is not JSON' };
     }
     if ((req as { op?: unknown } | null)?.op !== 'status') return { ok: false, error: 'unknown op' };
-    return { ok: true, pid: process.pid, startedAt, tunnels: opts.status() };
+    return { ok: true, pid: upPid(opts.env), startedAt, tunnels: opts.status() };
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -370,4 +370,26 @@ test('send in parts: one message, payload concatenated, digest over the whole', 
   s.close();
 });
 
+test('reuseFramesOfPayloadLength: an acked message buffer carries a later message of that length', () => {
+  const t = new FakeTimers();
+  const frames: Buffer[] = [];
+  const s = new Sequencer({ role: 'client', deliver: () => true, timers: t, reuseFramesOfPayloadLength: 4 });
+  s.attach({ send: (f) => void frames.push(f) });
+  s.send(PayloadType.Output, Buffer.from('aaaa'));
+  s.send(PayloadType.Output, Buffer.from('bb'));
+  s.handleAck(0);
+  s.handleAck(1);
+  s.send(PayloadType.Output, Buffer.from('ccc')); // other length: a new buffer
+  s.send(PayloadType.Output, [Buffer.from('d'), Buffer.from('ddd')]);
+  assert.is(frames[3], frames[0], 'the acked buffer of the same length is reused');
+  assert.is.not(frames[2], frames[1]);
+  const m = decodeMessage(frames[3]!);
+  assert.is(m.sequenceNumber, 3);
+  assert.is(m.payload.toString(), 'dddd');
+  // Unacked: never reused (a retransmission needs it).
+  s.send(PayloadType.Output, Buffer.from('eeee'));
+  assert.is.not(frames[4], frames[3]);
+  s.close();
+});
+
 test.run();

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SmuxError } from '../../src/session-manager/errors.js';
-import { encodeSmuxFrame, SmuxCmd, SmuxSession, type SmuxStream } from '../../src/session-manager/smux.js';
+import {
+  encodeSmuxFrame,
+  QUEUE_HIGH_WATER,
+  SmuxCmd,
+  SmuxSession,
+  type SmuxStream,
+} from '../../src/session-manager/smux.js';
 import { FakeTimers, sha256hex } from './helpers.js';
 
 function collect(s: SmuxStream): Promise<{ data: Buffer; ended: boolean }> {
@@ -271,6 +277,30 @@ test('writeFrame: header and payload apart, frames cut only as the sink takes th
   // An empty write completes without a frame.
   await new Promise<void>((r) => st.write(Buffer.alloc(0), () => r()));
   assert.is(frames.length, 4);
+  s.close();
+});
+
+test('many writers, sink full: written chunks over the queue limit hold their callbacks back, in order', async () => {
+  let full = true;
+  const s = new SmuxSession({ role: 'client', write: () => !full });
+  const chunk = 64 * 1024;
+  const n = Math.ceil((2 * QUEUE_HIGH_WATER) / chunk);
+  const done: number[] = [];
+  const streams = Array.from({ length: n }, () => s.openStream());
+  streams.forEach((st, i) => st.write(Buffer.alloc(chunk, i), () => done.push(i)));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(done, []); // nothing went out: the sink is full
+  // Room for one frame at a time: chunks go out, but their writers wait while the queue is over the limit.
+  for (let i = 0; i < 4; i++) s.notifyWritable();
+  await new Promise((r) => setImmediate(r));
+  assert.ok(done.length <= 1, `held back while the queue is long (${done.join(',')})`);
+  full = false;
+  s.notifyWritable();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(
+    done,
+    streams.map((_, i) => i),
+  );
   s.close();
 });
 
