@@ -18,6 +18,7 @@ import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { SsoOptions } from '../../plugins/sso/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testPrompt } from '../../src/testing/index.js';
 import { captureLogger } from '../helpers/logger.js';
 import { testIf } from '../helpers/system.js';
 import {
@@ -25,7 +26,6 @@ import {
   fillSignInForm,
   hasChromium,
   launchChromium,
-  recordingPrompt,
   ssoConfig,
   uniqueSession,
   withTimeout,
@@ -104,13 +104,16 @@ function person(flow: 'pkce' | 'device'): Person {
   };
 }
 
-async function engineWith(options: SsoOptions, lines: string[] = []): Promise<Engine> {
-  return createEngine({
+/** The engine, and every line shown to the person (sign-in URLs and codes). */
+async function engineWith(options: SsoOptions): Promise<{ engine: Engine; said: string[] }> {
+  const prompt = testPrompt();
+  const engine = await createEngine({
     plugins: [sso(options), retry({ baseDelay: '50ms', jitter: false })],
     settings: DEFAULT_SETTINGS,
     logger: captureLogger(),
-    services: { prompt: recordingPrompt(lines) },
+    services: { prompt },
   });
+  return { engine, said: prompt.said };
 }
 
 const ops = (name: string, grant?: string) =>
@@ -131,7 +134,7 @@ const creds = (profile: string) => ({
 test('PKCE: the person signs in and clicks Allow; the SDK fromSSO uses our token as it is', async () => {
   emu.admin.clearRequests();
   const who = person('pkce');
-  const engine = await engineWith({ openUrl: who.openUrl });
+  const { engine } = await engineWith({ openUrl: who.openUrl });
   try {
     const result = await withTimeout(engine.signIn({ profile: 'dev' }), 60_000, 'PKCE sign-in');
     const seen = await who.done();
@@ -174,12 +177,11 @@ test('device code: the page shows the code we printed, Allow; a token the SDK re
   emu.admin.clearRequests();
   // Tokens issued now have 2 minutes: less than the SDK's (and our) 5-minute refresh window.
   emu.admin.setSettings({ accessTokenSeconds: 120 });
-  const lines: string[] = [];
   const who = person('device');
-  const engine = await engineWith(
-    { openUrl: who.openUrl, sessions: { [session]: { useDeviceCode: true } } },
-    lines,
-  );
+  const { engine, said: lines } = await engineWith({
+    openUrl: who.openUrl,
+    sessions: { [session]: { useDeviceCode: true } },
+  });
   try {
     const result = await withTimeout(engine.signIn({ profile: 'dev' }), 60_000, 'device-code sign-in');
     const seen = await who.done();

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SEED_PASSWORD, SEED_USERNAME } from '../../src/emulator/index.js';
-import type { ProgressHandle, Prompt } from '../../src/engine/types.js';
 import { BIN } from '../helpers/cli.js';
 import { commandExists } from '../helpers/system.js';
 
@@ -61,26 +60,6 @@ export async function fillSignInForm(page: Page): Promise<void> {
 }
 
 // ---- what stormtunnel shows ----
-
-/** A prompt for tests: records what would be shown to the person. */
-export function recordingPrompt(lines: string[]): Prompt {
-  const progress = (text: string): ProgressHandle => {
-    lines.push(`progress: ${text}`);
-    return {
-      update: () => undefined,
-      succeed: (t) => lines.push(`done: ${t ?? text}`),
-      fail: (t) => lines.push(`fail: ${t ?? text}`),
-      stop: () => undefined,
-    };
-  };
-  return {
-    interactive: false,
-    text: () => Promise.reject(new Error('no terminal in tests')),
-    confirm: () => Promise.reject(new Error('no terminal in tests')),
-    say: (t) => lines.push(t),
-    progress,
-  };
-}
 
 // ---- AWS config ----
 

@@ -11,39 +11,13 @@ import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
 import { FakeClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { StormtunnelPlugin } from '../../src/engine/plugin.js';
-import type {
-  ExpiryNotice,
-  ProgressHandle,
-  Prompt,
-  ReauthNotice,
-  Settings,
-  TokenEvent,
-} from '../../src/engine/types.js';
+import type { ExpiryNotice, ReauthNotice, Settings, TokenEvent } from '../../src/engine/types.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
 import { advanceUntil } from '../helpers/fake-time.js';
 import { captureLogger } from '../helpers/logger.js';
-
-/** A prompt for tests: records what would be shown to the person. */
-function recordingPrompt(lines: string[]): Prompt {
-  const progress = (text: string): ProgressHandle => {
-    lines.push(`progress: ${text}`);
-    return {
-      update: () => undefined,
-      succeed: (t) => lines.push(`done: ${t ?? text}`),
-      fail: (t) => lines.push(`fail: ${t ?? text}`),
-      stop: () => undefined,
-    };
-  };
-  return {
-    interactive: false,
-    text: () => Promise.reject(new Error('no terminal in tests')),
-    confirm: () => Promise.reject(new Error('no terminal in tests')),
-    say: (t) => lines.push(t),
-    progress,
-  };
-}
+import { testPrompt } from '../../src/testing/index.js';
 
 interface Ctx {
   emu: RunningEmulator;
@@ -65,17 +39,18 @@ async function setup(
 
 async function engineFor(
   plugins: StormtunnelPlugin[],
-  extra: { clock?: FakeClock; settings?: Partial<Settings>; lines?: string[] } = {},
+  extra: { clock?: FakeClock; settings?: Partial<Settings> } = {},
 ) {
   const logger = captureLogger();
+  const prompt = testPrompt();
   const engine = await createEngine({
     plugins,
     settings: { ...DEFAULT_SETTINGS, ...extra.settings },
     logger,
     ...(extra.clock ? { clock: extra.clock } : {}),
-    services: { prompt: recordingPrompt(extra.lines ?? []) },
+    services: { prompt },
   });
-  return { engine, logger };
+  return { engine, logger, said: prompt.said };
 }
 
 const creds = (profile: string, allowSignIn = false) => ({
@@ -104,13 +79,12 @@ flows.after.each(async () => {
 });
 
 flows('device code sign-in writes the AWS CLI cache (0600) that the SDK fromSSO uses', async () => {
-  const lines: string[] = [];
-  const { engine } = await engineFor([sso({ sessions: { work: { useDeviceCode: true } } })], { lines });
+  const { engine, said } = await engineFor([sso({ sessions: { work: { useDeviceCode: true } } })]);
   const result = await engine.signIn({ profile: 'dev', noBrowser: true });
   assert.is(result.session, 'work');
   assert.ok(result.refreshable);
   assert.ok(
-    lines.some((l) => /confirm the code [A-Z]{4}-[A-Z]{4} at:/.test(l)),
+    said.some((l) => /confirm the code [A-Z]{4}-[A-Z]{4} at:/.test(l)),
     'prints the code and URL',
   );
   const file = join(ctx.home.cacheDir, `${tokenCacheKey({ ssoSessionName: 'work' })}.json`);
@@ -272,7 +246,7 @@ flows('a stored token for another start URL is not used for the session', async 
     plugins: [sso()],
     settings: DEFAULT_SETTINGS,
     logger: captureLogger(),
-    services: { tokenStore: store, prompt: recordingPrompt([]) },
+    services: { tokenStore: store, prompt: testPrompt() },
   });
   try {
     await engine.resolveCredentials(creds('dev'));
