@@ -2,54 +2,17 @@
 // records what stormtunnel shows, long-running CLI processes that are always stopped, a private D-Bus session
 // bus with its own gnome-keyring, and AWS configs with an sso-session of a name no other test file uses.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { SEED_PASSWORD, SEED_USERNAME } from '../../src/emulator/index.js';
 import { BIN } from '../helpers/cli.js';
 import { commandExists } from '../helpers/system.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+export { CHROMIUM, hasChromium, launchChromium, type Browser } from '../helpers/chromium.js';
 
-// ---- the browser and the person ----
-
-export interface Browser {
-  context: BrowserContext;
-  close(): Promise<void>;
-}
-
-/** Headless Chromium with a fresh user-data-dir, as test/emulator/browser.test.ts starts it. */
-export async function launchChromium(): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'stormtunnel-e2e-chromium-'));
-  try {
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    return {
-      context,
-      async close() {
-        await context.close().catch(() => undefined);
-        rmSync(profile, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    rmSync(profile, { recursive: true, force: true });
-    throw err;
-  }
-}
+// ---- the person ----
 
 /** The emulator's sign-in form, filled in and sent as a person would. */
 export async function fillSignInForm(page: Page): Promise<void> {

@@ -1,11 +1,8 @@
 // The device verification and authorize pages driven by headless Debian Chromium (playwright-core):
 // sign in, Allow / Deny, and the OAuth redirect back to a loopback callback.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   CreateTokenCommand,
   RegisterClientCommand,
@@ -17,50 +14,32 @@ import {
   startEmulator,
   type RunningEmulator,
 } from '../../src/emulator/index.js';
+import { CHROMIUM, hasChromium, launchChromium, type Browser } from '../helpers/chromium.js';
 import { testIf } from '../helpers/system.js';
 import { callbackServer, oidcClient, pkcePair, registerDeviceClient, rejects } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
-const hasChromium = existsSync(CHROMIUM);
 
 let emu: RunningEmulator;
-let browser: BrowserContext | undefined;
-let profile: string | undefined;
+let browser: Browser | undefined;
 const base = suite('pages in chromium');
 const test = testIf(base, hasChromium, `${CHROMIUM} is not installed`);
 
 base.before(async () => {
   emu = await startEmulator({ port: 0 });
   if (!hasChromium) return;
-  profile = mkdtempSync(join(tmpdir(), 'emu-chromium-'));
-  // A fresh profile directory (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 base.after(async () => {
   await browser?.close();
   await emu.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 /** A new page with an empty cookie jar, so each test signs in. */
 async function withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
   if (!browser) throw new Error('no browser');
-  await browser.clearCookies();
-  const page = await browser.newPage();
+  await browser.context.clearCookies();
+  const page = await browser.context.newPage();
   try {
     page.setDefaultTimeout(10_000);
     return await fn(page);
