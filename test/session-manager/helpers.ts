@@ -1,7 +1,7 @@
 // Shared helpers for the session-manager tests: fake timers, loopback emulator + target servers, transfers.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   createDataChannelRegistry,
@@ -89,45 +89,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   ]);
 }
 
-export interface TcpServer {
-  port: number;
-  connections: number;
-  close(): Promise<void>;
-}
-
-/** Echo server: writes back everything it reads. */
-export async function startEchoServer(): Promise<TcpServer> {
-  const sockets = new Set<Socket>();
-  const info = { connections: 0 };
-  const server: Server = createServer((s) => {
-    info.connections++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.pipe(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    get connections() {
-      return info.connections;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** A port with nothing listening (bound then released). */
-export async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+export { freePort as refusedPort, startEchoServer, type TcpServer } from '../helpers/tcp.js';
 
 export interface Emulator {
   registry: DataChannelRegistry;

@@ -1,7 +1,7 @@
 // Shared setup for the tunnel tests: the in-process emulator, a throw-away AWS home with static keys, an
 // engine with the ssm-tunnel plugin, target servers on 127.0.0.1 and byte-exact transfers.
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { retry } from '../../plugins/retry/index.js';
 import { ssmTunnel } from '../../plugins/ssm-tunnel/index.js';
 import type { SsmTunnelOptions } from '../../plugins/ssm-tunnel/types.js';
@@ -186,47 +186,7 @@ export async function waitFor(cond: () => boolean, ms = 10_000, what = 'conditio
   }
 }
 
-export interface TcpServer {
-  port: number;
-  connections: number;
-  close(): Promise<void>;
-}
-
-async function serve(handler: (s: Socket) => void): Promise<TcpServer> {
-  const sockets = new Set<Socket>();
-  const info = { connections: 0 };
-  const server: Server = createServer((s) => {
-    info.connections++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    handler(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    get connections() {
-      return info.connections;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** Writes back everything it reads. */
-export const startEchoServer = (): Promise<TcpServer> => serve((s) => s.pipe(s));
-
-/** A port with nothing listening (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+export { freePort, startEchoServer, type TcpServer } from '../helpers/tcp.js';
 
 /**
  * Connects to 127.0.0.1:port, writes `payload` (honouring backpressure) and reads as many bytes back from an
