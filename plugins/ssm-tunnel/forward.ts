@@ -1,7 +1,7 @@
 // Joins a local TCP connection to a tunnel stream, both ways, with backpressure and byte counters.
 // The protocol has no half-close: when either side ends, the other is ended (after its pending writes).
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { TunnelStream } from '../../src/session-manager/index.js';
 
 export interface ByteCounters {
   bytesIn: number;
@@ -11,7 +11,7 @@ export interface ByteCounters {
 /** Resolves when both sides are closed; `onError` hears the first failure of either side. */
 export function forward(
   socket: Socket,
-  stream: Duplex,
+  stream: TunnelStream,
   counters: ByteCounters,
   onError: (err: Error, side: 'local' | 'tunnel') => void,
 ): Promise<void> {
@@ -23,11 +23,29 @@ export function forward(
     }
   };
 
-  socket.on('data', (chunk: Buffer) => {
-    counters.bytesOut += chunk.length;
-    if (!stream.write(chunk)) socket.pause();
-  });
-  stream.on('drain', () => socket.resume());
+  // Local -> tunnel in paused mode: a chunk is read only when the stream can send it at once, so a busy
+  // tunnel leaves data in the kernel (Node holds at most one read-ahead chunk per socket).
+  let waitingForRoom = false;
+  const pull = (): void => {
+    while (!stream.writableNeedDrain && !stream.destroyed) {
+      if (stream.hasRoomToWrite && stream.onRoomToWrite && !stream.hasRoomToWrite()) {
+        if (!waitingForRoom) {
+          waitingForRoom = true;
+          stream.onRoomToWrite(() => {
+            waitingForRoom = false;
+            pull();
+          });
+        }
+        return;
+      }
+      const chunk = socket.read() as Buffer | null;
+      if (chunk === null) return;
+      counters.bytesOut += chunk.length;
+      stream.write(chunk);
+    }
+  };
+  socket.on('readable', pull);
+  stream.on('drain', pull);
   stream.on('data', (chunk: Buffer) => {
     counters.bytesIn += chunk.length;
     if (!socket.write(chunk)) stream.pause();
@@ -63,8 +81,9 @@ export function forward(
       } else {
         // Ended cleanly: flush what we wrote, and keep reading (into nowhere) so a client still writing can
         // finish and close; bounded in case it never does.
-        socket.resume();
+        socket.removeAllListeners('readable');
         socket.removeAllListeners('data');
+        socket.resume();
         socket.setTimeout(10_000, () => socket.destroy());
       }
       resolve();

@@ -298,8 +298,19 @@ export interface DataChannelResumedInfo {
   cause: string;
 }
 
+/**
+ * Offered by streams that share a send queue (mux): a source reads only when there is room, so with many
+ * busy connections the data waits in the kernel rather than in memory.
+ */
+export interface WriteRoom {
+  /** A write now would go out at once (not wait in a queue). */
+  hasRoomToWrite(): boolean;
+  /** Calls `cb` once, asynchronously, when there is room; never if the stream's session closes first. */
+  onRoomToWrite(cb: () => void): void;
+}
+
 /** A tunnel connection: bytes written go to the target, bytes read come from it. No half-close. */
-export type TunnelStream = Duplex;
+export type TunnelStream = Duplex & Partial<WriteRoom>;
 
 /**
  * An open Session Manager data channel (handshake done). Created by `openDataChannel()`.

@@ -5,6 +5,7 @@ import { SmuxError } from '../../src/session-manager/errors.js';
 import {
   encodeSmuxFrame,
   QUEUE_HIGH_WATER,
+  ROOM_THRESHOLD,
   SmuxCmd,
   SmuxSession,
   type SmuxStream,
@@ -302,6 +303,47 @@ test('many writers, sink full: written chunks over the queue limit hold their ca
     streams.map((_, i) => i),
   );
   s.close();
+});
+
+test('room to write: sources wait while the sink is full or the queue is long, then take turns in order', async () => {
+  let full = false;
+  const s = new SmuxSession({ role: 'client', write: () => !full });
+  const a = s.openStream();
+  const b = s.openStream();
+  const c = s.openStream();
+  assert.ok(a.hasRoomToWrite());
+  full = true;
+  a.write(Buffer.alloc(10)); // the sink takes this frame and says it is full
+  assert.not.ok(a.hasRoomToWrite(), 'no room while the sink is full');
+  const turns: string[] = [];
+  // Each source writes a queue's worth when it gets its turn, so the next one waits for more room.
+  const source = (name: string, st: SmuxStream) => () => {
+    turns.push(name);
+    st.write(Buffer.alloc(ROOM_THRESHOLD));
+  };
+  b.onRoomToWrite(source('b', b));
+  c.onRoomToWrite(source('c', c));
+  a.onRoomToWrite(source('a', a));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(turns, [], 'never called while there is no room');
+  full = false;
+  s.notifyWritable();
+  assert.equal(turns, ['b', 'c', 'a'], 'oldest first, each once the one before went out');
+  // Called back asynchronously even when there is room at once.
+  let called = false;
+  a.onRoomToWrite(() => (called = true));
+  assert.not.ok(called);
+  await Promise.resolve();
+  assert.ok(called);
+  // A closed session drops its waiters.
+  full = true;
+  a.write(Buffer.alloc(10));
+  let late = false;
+  b.onRoomToWrite(() => (late = true));
+  s.close();
+  await new Promise((r) => setImmediate(r));
+  assert.not.ok(late);
+  assert.not.ok(b.hasRoomToWrite());
 });
 
 test.run();
