@@ -48,6 +48,12 @@ export async function openDataChannel(options: DataChannelOptions): Promise<Data
  * 80 MB/s at a 50 ms round trip, and half of what the sequencer defaults to for the emulator's agent.
  */
 const CLIENT_WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * Messages held while one before them is missing or the consumer is full. Over it they are dropped unacked
+ * and the agent sends them again, so this bounds memory, not correctness (the reference agent resends
+ * unacked messages until they are acked).
+ */
+const CLIENT_REORDER_BYTES = 8 * 1024 * 1024;
 
 /** Bytes of data frames handed to the WebSocket but not yet written to the network (see attachWs). */
 const WS_HIGH_WATER = 256 * 1024;
@@ -102,7 +108,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
       deliver: (m) => this.onAgentMessage(m),
       timers: this.timers,
       window: opts.window ?? { maxBytes: CLIENT_WINDOW_BYTES },
-      reorderLimit: opts.reorderLimit ?? { maxMessages: 10_000 },
+      reorderLimit: opts.reorderLimit ?? { maxMessages: 10_000, maxBytes: CLIENT_REORDER_BYTES },
       // Full smux data frames, once acked, carry later ones: the \`ws\` client masks every frame into a copy
       // before send() returns, so nothing else holds them. A custom wsFactory may not: no reuse then.
       reuseFramesOfPayloadLength: opts.wsFactory ? undefined : SMUX_HEADER_SIZE + DEFAULT_MAX_FRAME,

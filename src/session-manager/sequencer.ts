@@ -239,6 +239,13 @@ export class Sequencer extends EventEmitter {
       this.counters.droppedOverLimit++;
       return;
     }
+    if (this.deliveryPaused) {
+      // The consumer is full: keep it unacked, like the refused one, so the peer's send buffer fills and it
+      // stops sending. Acked, a peer that frees acked messages out of order (the real agent does) would go
+      // on sending until our reorder limit.
+      this.hold(msg, false);
+      return;
+    }
     this.counters.outOfOrder++;
     this.hold(msg, true);
     this.sendAck(msg);

@@ -171,7 +171,10 @@ export interface SequencerOptions {
    * Defaults: 8 MiB, 4096 messages.
    */
   window?: { maxBytes?: number; maxMessages?: number };
-  /** Bound on out-of-order messages held by the receiver (beyond it they are dropped unacked). */
+  /**
+   * Bound on messages held by the receiver, out of order or while delivery is paused (beyond it they are
+   * dropped unacked). Defaults: 10,000 messages, 64 MiB.
+   */
   reorderLimit?: { maxMessages?: number; maxBytes?: number };
   /** Re-ack messages below the expected sequence so the peer stops resending (default true). */
   reAckDuplicates?: boolean;
@@ -268,6 +271,7 @@ export interface DataChannelOptions {
   maxPayloadSize?: number;
   /** Send window (default 4 MiB, 4096 messages). */
   window?: SequencerOptions['window'];
+  /** Messages held out of order or while the consumer is full (default 10,000 and 8 MiB). */
   reorderLimit?: SequencerOptions['reorderLimit'];
   /** smux receive buffer across streams (default 4 MiB). */
   muxReceiveBuffer?: number;

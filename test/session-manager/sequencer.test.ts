@@ -193,12 +193,13 @@ test('receiver: not ready refuses (no ack, no advance) and delivers later exactl
   assert.is(r.expectedSequenceNumber, 0);
   assert.ok(r.deliveryIsPaused);
   r.handleData(incoming(0)); // a resend while refused: still no ack
-  r.handleData(incoming(1)); // higher: acked and buffered as usual
-  assert.equal(c.wire.acks, [1]);
+  r.handleData(incoming(1)); // later ones are held unacked too: the peer must stop sending
+  r.handleData(incoming(1));
+  assert.equal(c.wire.acks, []);
   ready = true;
   r.resumeDelivery();
   assert.equal(got, [0, 1]);
-  assert.equal(c.wire.acks, [1, 0]);
+  assert.equal(c.wire.acks, [0, 1]);
   // pauseDelivery() from the consumer holds the next ones
   r.pauseDelivery();
   r.handleData(incoming(2));
