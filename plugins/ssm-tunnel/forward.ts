@@ -8,12 +8,18 @@ export interface ByteCounters {
   bytesOut: number;
 }
 
+/** Told of every chunk forwarded (the process's garbage pacer). */
+export interface TrafficObserver {
+  note(bytes: number): void;
+}
+
 /** Resolves when both sides are closed; `onError` hears the first failure of either side. */
 export function forward(
   socket: Socket,
   stream: TunnelStream,
   counters: ByteCounters,
   onError: (err: Error, side: 'local' | 'tunnel') => void,
+  traffic?: TrafficObserver,
 ): Promise<void> {
   let failed = false;
   const fail = (err: Error, side: 'local' | 'tunnel'): void => {
@@ -41,6 +47,7 @@ export function forward(
       const chunk = socket.read() as Buffer | null;
       if (chunk === null) return;
       counters.bytesOut += chunk.length;
+      traffic?.note(chunk.length);
       stream.write(chunk);
     }
   };
@@ -48,6 +55,7 @@ export function forward(
   stream.on('drain', pull);
   stream.on('data', (chunk: Buffer) => {
     counters.bytesIn += chunk.length;
+    traffic?.note(chunk.length);
     if (!socket.write(chunk)) stream.pause();
   });
   socket.on('drain', () => stream.resume());

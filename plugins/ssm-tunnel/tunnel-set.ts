@@ -7,6 +7,7 @@ import type {
   TunnelStateChange,
   TunnelStatus,
 } from '../../src/engine/types.js';
+import { sharedGarbagePacer } from '../../src/memory/garbage-pacer.js';
 import { Tunnel } from './tunnel.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
 
@@ -28,7 +29,15 @@ export class RunningTunnels implements TunnelSet {
   ) {
     this.tunnels = request.tunnels.map(
       (config) =>
-        new Tunnel({ api, config, request, options, clientId: CLIENT_ID, onChange: (c) => this.changed(c) }),
+        new Tunnel({
+          api,
+          config,
+          request,
+          options,
+          clientId: CLIENT_ID,
+          onChange: (c) => this.changed(c),
+          traffic: sharedGarbagePacer(),
+        }),
     );
   }
 

@@ -16,7 +16,7 @@ import type {
 import { openDataChannel } from '../../src/session-manager/index.js';
 import { ConnectToPortError } from '../../src/session-manager/errors.js';
 import type { DataChannel, DataChannelClosedInfo, ResumeResult } from '../../src/session-manager/types.js';
-import { forward } from './forward.js';
+import { forward, type TrafficObserver } from './forward.js';
 import { isSessionGone, resumeSession, startSession, terminateSession, type SessionScope } from './ssm.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
 
@@ -50,6 +50,8 @@ export interface TunnelDeps {
   options: ResolvedSsmTunnelOptions;
   clientId: string;
   onChange: (change: TunnelStateChange) => void;
+  /** Hears every forwarded chunk (the process's garbage pacer). */
+  traffic?: TrafficObserver;
 }
 
 export class Tunnel {
@@ -309,15 +311,21 @@ export class Tunnel {
       stream.destroy();
       return;
     }
-    await forward(socket, stream, this.counters, (err, side) => {
-      if (err instanceof ConnectToPortError) {
-        this.deps.api.logger.warn(
-          `tunnel ${this.name}: the target refused the connection to port ${this.deps.config.remotePort} (${err.message})`,
-        );
-      } else if (side === 'tunnel') {
-        this.deps.api.logger.info(`tunnel ${this.name}: a connection was cut: ${err.message}`);
-      }
-    });
+    await forward(
+      socket,
+      stream,
+      this.counters,
+      (err, side) => {
+        if (err instanceof ConnectToPortError) {
+          this.deps.api.logger.warn(
+            `tunnel ${this.name}: the target refused the connection to port ${this.deps.config.remotePort} (${err.message})`,
+          );
+        } else if (side === 'tunnel') {
+          this.deps.api.logger.info(`tunnel ${this.name}: a connection was cut: ${err.message}`);
+        }
+      },
+      this.deps.traffic,
+    );
   }
 
   /** The open data channel, waiting (bounded) while the tunnel reconnects. */

@@ -49,7 +49,8 @@ test('local data waits in the kernel while the stream has no room, then arrives 
   const local = accepted!;
   const stream = new GatedStream();
   const counters = { bytesIn: 0, bytesOut: 0 };
-  const done = forward(local, stream, counters, () => undefined);
+  let noted = 0;
+  const done = forward(local, stream, counters, () => undefined, { note: (n) => (noted += n) });
 
   const payload = randomBytes(4 * 1024 * 1024);
   client.write(payload);
@@ -61,6 +62,12 @@ test('local data waits in the kernel while the stream has no room, then arrives 
   stream.open();
   await until(() => counters.bytesOut === payload.length, 'all bytes forwarded');
   assert.is(sha(Buffer.concat(stream.received)), sha(payload));
+  // The traffic observer (the garbage pacer) hears every byte, and the tunnel's answer too.
+  const answer = Buffer.from('pong');
+  const echoed = new Promise<Buffer>((r) => client.once('data', r));
+  stream.push(answer);
+  assert.is((await echoed).toString(), 'pong');
+  assert.is(noted, payload.length + answer.length);
 
   client.destroy();
   await done;
