@@ -1,11 +1,14 @@
 // End-to-end tunnel benchmark: a real `stormtunnel up` process (our client) against the emulator in this
 // process, compared with raw loopback TCP measured in the same run. Prints figures and ratios.
-// Usage: node --import tsx bench/tunnels.ts [MiB]   (default 64)
-// BENCH_ONLY=throughput,ready,rss runs only those parts; BENCH_CONFIG=ts|mjs picks the config's format
-// (default: .mjs with BENCH_BUILT, .ts from source); BENCH_NODE_ARGS='--heap-prof ...' goes to the `up` process.
+// Usage: node --import tsx bench/tunnels.ts [MiB]   (default 64), or `npm run bench`
+// `up` is started the way users start it, through bin/stormtunnel.js (which re-runs itself for `up` with
+// its V8 flags); RSS is the re-run `up` process's. BENCH_BUILT=1 runs the compiled CLI in dist/ (`npm run
+// build` first: what an installed stormtunnel runs), otherwise the TypeScript sources through tsx.
+// BENCH_ONLY=throughput,paced,ready,rss runs only those parts; BENCH_CONFIG=ts|mjs picks the config's format
+// (default: .mjs with BENCH_BUILT, .ts from source); BENCH_NODE_ARGS='--heap-prof ...' goes to `up`'s Node.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +23,14 @@ import { makeAwsHome, seedConfig } from '../test/helpers/aws-home.js';
 import { STATIC_CREDENTIALS } from '../test/tunnels/helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-// BENCH_BUILT=dir: run the compiled CLI and plugins from `tsc -p tsconfig.build.json --outDir dir` (what an
-// installed stormtunnel runs) instead of the TypeScript sources through tsx.
-const BUILT = process.env.BENCH_BUILT;
-const BIN = BUILT ? join(BUILT, 'src/cli/main.js') : join(ROOT, 'bin/stormtunnel.js');
-const SRC = (p: string) => (BUILT ? join(BUILT, p.replace(/\.ts$/, '.js')) : join(ROOT, p));
+const BUILT = process.env.BENCH_BUILT === '1';
+const DIST = join(ROOT, 'dist');
+if (BUILT && !existsSync(join(DIST, 'src/cli/main.js'))) {
+  console.error('BENCH_BUILT=1 runs dist/: build it first (npm run build)');
+  process.exit(2);
+}
+const BIN = join(ROOT, 'bin/stormtunnel.js');
+const SRC = (p: string) => (BUILT ? join(DIST, p.replace(/\.ts$/, '.js')) : join(ROOT, p));
 const MIB = Number(process.argv[2] ?? 64);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const run = (part: string) => !ONLY || ONLY.includes(part);
@@ -185,7 +191,7 @@ function up(config: string, count: number): Up {
   const t0 = performance.now();
   const child = spawn(process.execPath, [...NODE_ARGS, BIN, '--config', config, 'up'], {
     cwd: dir,
-    env: { ...env, STORMTUNNEL_FROM_SOURCE: '1' },
+    env: { ...env, STORMTUNNEL_FROM_SOURCE: BUILT ? '0' : '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const ports = new Map<string, number>();
@@ -216,6 +222,12 @@ function up(config: string, count: number): Up {
   };
 }
 
+/** The `up` process: the child bin/stormtunnel.js re-ran itself as, or the process itself if it did not. */
+function upPid(launched: number): number {
+  const children = readFileSync(`/proc/${launched}/task/${launched}/children`, 'utf8').trim().split(/\s+/);
+  return children[0] ? Number(children[0]) : launched;
+}
+
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -228,7 +240,7 @@ const say = (s: string) => {
 };
 
 say(
-  `stormtunnel tunnel benchmark: ${MIB} MiB per direction, node ${process.version}, ${BUILT ? 'compiled CLI' : 'CLI from source through tsx'}, .${CONFIG_EXT} config, load average ${loadavg()
+  `stormtunnel tunnel benchmark: ${MIB} MiB per direction, node ${process.version}, ${BUILT ? `compiled CLI (dist/ built ${statSync(join(DIST, 'src/cli/main.js')).mtime.toISOString()})` : 'CLI from source through tsx'}, .${CONFIG_EXT} config, load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
 );
@@ -339,10 +351,12 @@ if (run('rss')) {
   const u = up(cfg, 10);
   const ports = await u.ready;
   await new Promise((r) => setTimeout(r, 1000));
-  const idle = rssMb(u.child.pid!);
+  const pid = upPid(u.child.pid!);
+  const idle = rssMb(pid);
+  const wrapper = pid === u.child.pid ? undefined : rssMb(u.child.pid!);
   const port = ports.get('t0')!;
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(u.child.pid!))), 50);
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
   const payload = randomBytes(1024 * 1024);
   const want = createHash('sha256').update(payload).digest('hex');
   const t0 = performance.now();
@@ -367,7 +381,9 @@ if (run('rss')) {
   );
   const ms = performance.now() - t0;
   clearInterval(sampler);
-  say(`RSS of up, 10 idle tunnels ${idle.toFixed(0)} MB`);
+  say(
+    `RSS of up, 10 idle tunnels ${idle.toFixed(0)} MB${wrapper === undefined ? '' : `  (bin/stormtunnel.js, which started it and waits: ${wrapper.toFixed(0)} MB, mostly shared)`}`,
+  );
   say(
     `RSS of up, 200 connections peak ${peak.toFixed(0)} MB  (200 x 1 MiB echoed in ${(ms / 1000).toFixed(1)} s, ${results.filter(Boolean).length}/200 byte-exact)`,
   );
