@@ -23,14 +23,17 @@ import { makeAwsHome, seedConfig } from '../test/helpers/aws-home.js';
 import { STATIC_CREDENTIALS } from '../test/tunnels/helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// BENCH_CLI_ROOT=dir: run the bin, dist/ and plugins of another checkout (e.g. a worktree of an older
+// commit inside this one, so it finds node_modules) against this checkout's emulator: A/B in one session.
+const CLI_ROOT = process.env.BENCH_CLI_ROOT ?? ROOT;
 const BUILT = process.env.BENCH_BUILT === '1';
-const DIST = join(ROOT, 'dist');
+const DIST = join(CLI_ROOT, 'dist');
 if (BUILT && !existsSync(join(DIST, 'src/cli/main.js'))) {
   console.error('BENCH_BUILT=1 runs dist/: build it first (npm run build)');
   process.exit(2);
 }
-const BIN = join(ROOT, 'bin/stormtunnel.js');
-const SRC = (p: string) => (BUILT ? join(DIST, p.replace(/\.ts$/, '.js')) : join(ROOT, p));
+const BIN = join(CLI_ROOT, 'bin/stormtunnel.js');
+const SRC = (p: string) => (BUILT ? join(DIST, p.replace(/\.ts$/, '.js')) : join(CLI_ROOT, p));
 const MIB = Number(process.argv[2] ?? 64);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const run = (part: string) => !ONLY || ONLY.includes(part);
