@@ -28,6 +28,8 @@ export { definePlugin, parsePluginOptions, PluginOptionsError } from './engine/p
 export type { PluginApi, StormtunnelPlugin, TunnelConfig } from './engine/plugin.js';
 export type * from './engine/types.js';
 export { createLogger, silentLogger } from './log/logger.js';
+// For a host application that runs tunnels through the engine and wants `up`'s Buffer collection.
+export { enableGarbagePacing, type GarbagePacerOptions } from './memory/garbage-pacer.js';
 export {
   credentialProvider,
   getCredentials,

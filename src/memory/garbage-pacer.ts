@@ -5,6 +5,7 @@
 // more cycle. A tunnel moving 100+ MB/s in 64 KiB socket reads can hold 50-60 MB of dead Buffers that way
 // before V8 acts (measured: docs/performance.md). The pacer looks at Buffer memory as traffic flows and runs
 // a full GC when it has grown well past its lowest level since the last one. It costs nothing while idle.
+// `stormtunnel up` enables it for its process (enableGarbagePacing).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -83,9 +84,21 @@ export function obtainFullGc(): (() => void) | undefined {
 }
 
 let shared: GarbagePacer | undefined;
+const disabled = new GarbagePacer({ collect: undefined });
 
-/** The process's pacer: every tunnel of the process feeds the same one. */
+/**
+ * Lets this process's tunnels run full GCs as traffic flows. `up` does: its heap is ~25 MB, so a full GC is a
+ * pause of a few ms. Off unless called, because a host application embedding stormtunnel may have a large
+ * heap, whose full GC is a long pause. Returns false where V8's GC cannot be had.
+ */
+export function enableGarbagePacing(options: Omit<GarbagePacerOptions, 'collect'> = {}): boolean {
+  const collect = obtainFullGc();
+  if (!collect) return false;
+  shared = new GarbagePacer({ ...options, collect });
+  return true;
+}
+
+/** The process's pacer, fed by every tunnel of the process; does nothing until `enableGarbagePacing()`. */
 export function sharedGarbagePacer(): GarbagePacer {
-  shared ??= new GarbagePacer({ collect: obtainFullGc() });
-  return shared;
+  return shared ?? disabled;
 }

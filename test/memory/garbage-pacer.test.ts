@@ -1,6 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GarbagePacer, obtainFullGc } from '../../src/memory/garbage-pacer.js';
+import {
+  enableGarbagePacing,
+  GarbagePacer,
+  obtainFullGc,
+  sharedGarbagePacer,
+} from '../../src/memory/garbage-pacer.js';
 
 const MiB = 1024 * 1024;
 
@@ -94,6 +99,20 @@ test('obtainFullGc: a real full GC frees dead Buffers, without exposing gc to th
     process.memoryUsage().arrayBuffers - before <= 8 * MiB,
     `${((process.memoryUsage().arrayBuffers - before) / MiB).toFixed(1)} MiB still held`,
   );
+});
+
+test('the process pacer is off until enabled (a host application decides), then collects', () => {
+  const off = sharedGarbagePacer();
+  off.note(1e12);
+  assert.is(off.collections, 0);
+  let held = 0;
+  assert.ok(enableGarbagePacing({ checkEveryBytes: 1, arrayBuffers: () => held }));
+  const on = sharedGarbagePacer();
+  assert.is.not(on, off);
+  on.note(1); // baseline
+  held = 100 * MiB;
+  on.note(1);
+  assert.is(on.collections, 1);
 });
 
 test.run();

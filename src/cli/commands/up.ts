@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { loadSharedConfig, resolveRegion } from '../../aws/index.js';
 import { UsageError } from '../../engine/errors.js';
 import type { TunnelSet, TunnelStateChange } from '../../engine/types.js';
+import { enableGarbagePacing } from '../../memory/garbage-pacer.js';
 import { startControlServer, type ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -40,6 +41,8 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
     });
   }
 
+  // This process exists to run tunnels and its heap is small: collecting dead Buffers early is cheap here.
+  enableGarbagePacing();
   const engine = await ctx.createEngine();
   await engine.start({ longRunning: true });
   const tty = Boolean(ctx.io.stderr.isTTY);
