@@ -4,7 +4,8 @@
 // `up` is started the way users start it, through bin/stormtunnel.js (which re-runs itself for `up` with
 // its V8 flags); RSS is the re-run `up` process's. BENCH_BUILT=1 runs the compiled CLI in dist/ (`npm run
 // build` first: what an installed stormtunnel runs), otherwise the TypeScript sources through tsx.
-// BENCH_ONLY=throughput,paced,ready,rss runs only those parts; BENCH_CONFIG=ts|mjs picks the config's format
+// BENCH_ONLY=throughput,paced,ready,rss runs only those parts; soak (a long run: BENCH_SOAK_ROUNDS rounds of
+// 200 connections, RSS after each) runs only when named. BENCH_CONFIG=ts|mjs picks the config's format
 // (default: .mjs with BENCH_BUILT, .ts from source); BENCH_NODE_ARGS='--heap-prof ...' goes to `up`'s Node.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -137,6 +138,32 @@ async function firstByte(port: number): Promise<number> {
   const ms = performance.now() - t0;
   s.destroy();
   return ms;
+}
+
+const roundPayload = randomBytes(1024 * 1024);
+const roundWant = createHash('sha256').update(roundPayload).digest('hex');
+/** `n` connections at once, each echoing 1 MiB; resolves with how many came back byte-exact. */
+async function echoRound(port: number, n: number): Promise<number> {
+  const results = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const s = await open(port);
+      const h = createHash('sha256');
+      let got = 0;
+      await new Promise<void>((resolve, reject) => {
+        s.on('data', (d: Buffer) => {
+          h.update(d);
+          got += d.length;
+          if (got >= roundPayload.length) resolve();
+        });
+        s.once('close', () => got < roundPayload.length && reject(new Error('cut')));
+        s.write(header('E', 0));
+        s.write(roundPayload);
+      });
+      s.destroy();
+      return h.digest('hex') === roundWant;
+    }),
+  );
+  return results.filter(Boolean).length;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -360,35 +387,43 @@ if (run('rss')) {
   const port = ports.get('t0')!;
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
-  const payload = randomBytes(1024 * 1024);
-  const want = createHash('sha256').update(payload).digest('hex');
   const t0 = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: 200 }, async () => {
-      const s = await open(port);
-      const h = createHash('sha256');
-      let got = 0;
-      await new Promise<void>((resolve, reject) => {
-        s.on('data', (d: Buffer) => {
-          h.update(d);
-          got += d.length;
-          if (got >= payload.length) resolve();
-        });
-        s.once('close', () => got < payload.length && reject(new Error('cut')));
-        s.write(header('E', 0));
-        s.write(payload);
-      });
-      s.destroy();
-      return h.digest('hex') === want;
-    }),
-  );
+  const exact = await echoRound(port, 200);
   const ms = performance.now() - t0;
   clearInterval(sampler);
   say(
     `RSS of up, 10 idle tunnels ${idle.toFixed(0)} MB${wrapper === undefined ? '' : `  (bin/stormtunnel.js, which started it and waits: ${wrapper.toFixed(0)} MB, mostly shared)`}`,
   );
   say(
-    `RSS of up, 200 connections peak ${peak.toFixed(0)} MB  (200 x 1 MiB echoed in ${(ms / 1000).toFixed(1)} s, ${results.filter(Boolean).length}/200 byte-exact)`,
+    `RSS of up, 200 connections peak ${peak.toFixed(0)} MB  (200 x 1 MiB echoed in ${(ms / 1000).toFixed(1)} s, ${exact}/200 byte-exact)`,
+  );
+  await u.stop();
+}
+
+// Soak (not run by default: BENCH_ONLY=soak): rounds of 200 x 1 MiB echoed on one tunnel, RSS after each.
+// Memory that creeps up round after round is a leak (per-stream state, waiters); flat is bounded.
+if (ONLY?.includes('soak')) {
+  const rounds = Number(process.env.BENCH_SOAK_ROUNDS ?? 20);
+  const cfg = writeConfig('soak.config.ts', `keys, ssmTunnel(), retry()`, [tunnelDef('s')]);
+  const u = up(cfg, 1);
+  const port = (await u.ready).get('s')!;
+  const pid = upPid(u.child.pid!);
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
+  const after: number[] = [];
+  let exact = 0;
+  const t0 = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    exact += await echoRound(port, 200);
+    await new Promise((res) => setTimeout(res, 200));
+    after.push(rssMb(pid));
+  }
+  clearInterval(sampler);
+  const s = (performance.now() - t0) / 1000;
+  const half = Math.floor(rounds / 2);
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  say(
+    `soak: ${rounds} rounds of 200 x 1 MiB echoed in ${s.toFixed(0)} s, ${exact}/${rounds * 200} byte-exact; RSS of up after each round ${after.map((m) => m.toFixed(0)).join(' ')} MB; peak ${peak.toFixed(0)} MB; second half vs first half ${(avg(after.slice(half)) / avg(after.slice(0, half))).toFixed(3)}`,
   );
   await u.stop();
 }
