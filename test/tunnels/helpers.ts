@@ -186,7 +186,7 @@ export async function waitFor(cond: () => boolean, ms = 10_000, what = 'conditio
   }
 }
 
-export { freePort, startEchoServer, type TcpServer } from '../helpers/tcp.js';
+export { freePort, serveTcp, startEchoServer, type TcpServer } from '../helpers/tcp.js';
 
 /**
  * Connects to 127.0.0.1:port, writes `payload` (honouring backpressure) and reads as many bytes back from an

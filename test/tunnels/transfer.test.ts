@@ -1,4 +1,5 @@
 // Byte-exact transfers through real tunnels (engine + ssm-tunnel plugin + emulator), SHA-256 compared.
+import { connect, type Socket } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -8,6 +9,7 @@ import {
   localPort,
   sha256,
   startAll,
+  serveTcp,
   startEchoServer,
   statusOf,
   tunnel,
@@ -67,6 +69,52 @@ test('200 concurrent connections of 1 MiB through one mux tunnel, each byte-exac
   assert.is(sessions.length, 1, 'one session carries every connection');
   assert.is(agentStats(w)?.mode, 'mux');
   assert.is(agentStats(w)?.targetConnections, 200);
+});
+
+test('a local client that stops reading holds the target back (bounded buffering), then gets every byte', async () => {
+  // The target sends 128 MiB as fast as its socket takes it; `offered` is what it got rid of.
+  const payload = data(128 * 1024 * 1024);
+  let offered = 0;
+  const source = await serveTcp((s) => {
+    const pump = () => {
+      while (offered < payload.length) {
+        const chunk = payload.subarray(offered, Math.min(payload.length, offered + 64 * 1024));
+        offered += chunk.length;
+        if (!s.write(chunk)) return void s.once('drain', pump);
+      }
+      s.end();
+    };
+    pump();
+  });
+  w = await world([tunnel('dl', source.port)]);
+  const set = await startAll(w);
+  const client: Socket = connect(localPort(set, 'dl'), '127.0.0.1');
+  client.pause();
+  // Wait until the target can hand over no more (stable for half a second; bounded).
+  let last = -1;
+  let stable = 0;
+  for (let i = 0; i < 200 && stable < 5; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    stable = offered === last && offered > 0 ? stable + 1 : 0;
+    last = offered;
+  }
+  assert.ok(stable >= 5, `the target kept sending (${offered} bytes)`);
+  // Between the target and the paused client: TCP buffers of three loopback hops, the agent's window, our
+  // receive buffers. Far from all of it: the client not reading stopped the target.
+  assert.ok(
+    offered < 96 * 1024 * 1024,
+    `the target handed over ${offered} bytes to a client that reads nothing`,
+  );
+  const got = await new Promise<string>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    client.on('data', (d: Buffer) => parts.push(d));
+    client.once('end', () => resolve(sha256(Buffer.concat(parts))));
+    client.once('error', reject);
+    client.resume();
+  });
+  assert.is(got, sha256(payload), 'every byte, in order, once');
+  client.destroy();
+  await source.close();
 });
 
 test('basic mode (old agent): sequential connections byte-exact, a second one waits for the first', async () => {
