@@ -9,7 +9,9 @@ import type { Page } from 'playwright-core';
 import { SEED_PASSWORD, SEED_USERNAME } from '../../src/emulator/index.js';
 import { BIN } from '../helpers/cli.js';
 import { commandExists } from '../helpers/system.js';
+import { withTimeout } from '../helpers/wait.js';
 
+export { waitFor, withTimeout } from '../helpers/wait.js';
 export { CHROMIUM, hasChromium, launchChromium, type Browser } from '../helpers/chromium.js';
 
 // ---- the person ----
@@ -94,24 +96,6 @@ export function spawnCli(
       return code;
     },
   };
-}
-
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]);
-}
-
-export async function waitFor(cond: () => boolean, ms: number, what: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 // ---- a private session bus with its own Secret Service ----

@@ -9,6 +9,7 @@ import {
   type DataChannelRegistry,
 } from '../../src/emulator/agent/index.js';
 import type { TimerApi } from '../../src/session-manager/types.js';
+import { withTimeout } from '../helpers/wait.js';
 
 /** Deterministic fake clock: timers fire only from `advance()`. */
 export class FakeTimers implements TimerApi {
@@ -71,24 +72,8 @@ export function data(n: number): Buffer {
 }
 
 /** Resolves when `cond()` is true; polls every 10 ms; rejects after `ms`. */
-export async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-    }),
-  ]);
-}
-
+export { waitFor, withTimeout } from '../helpers/wait.js';
 export { freePort as refusedPort, startEchoServer, type TcpServer } from '../helpers/tcp.js';
 
 export interface Emulator {

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { forward } from '../../plugins/ssm-tunnel/forward.js';
 import { serveTcp } from '../helpers/tcp.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A tunnel stream that keeps what is written and offers room only when the test says so. */
 class GatedStream extends Duplex {
@@ -36,16 +37,12 @@ class GatedStream extends Duplex {
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const until = async (cond: () => boolean, what: string) => {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), what);
-};
 
 test('local data waits in the kernel while the stream has no room, then arrives whole and in order', async () => {
   let accepted: Socket | undefined;
   const server = await serveTcp((s) => (accepted = s));
   const client = connect(server.port, '127.0.0.1');
-  await until(() => accepted !== undefined, 'connection accepted');
+  await waitFor(() => accepted !== undefined, 5000, 'connection accepted');
   const local = accepted!;
   const stream = new GatedStream();
   const counters = { bytesIn: 0, bytesOut: 0 };
@@ -60,7 +57,7 @@ test('local data waits in the kernel while the stream has no room, then arrives 
   assert.ok(local.bytesRead <= 128 * 1024, `read ahead ${local.bytesRead} bytes`);
 
   stream.open();
-  await until(() => counters.bytesOut === payload.length, 'all bytes forwarded');
+  await waitFor(() => counters.bytesOut === payload.length, 5000, 'all bytes forwarded');
   assert.is(sha(Buffer.concat(stream.received)), sha(payload));
   // The traffic observer (the garbage pacer) hears every byte, and the tunnel's answer too.
   const answer = Buffer.from('pong');
@@ -78,7 +75,7 @@ test('a stream without the room API is fed as fast as it takes data', async () =
   let accepted: Socket | undefined;
   const server = await serveTcp((s) => (accepted = s));
   const client = connect(server.port, '127.0.0.1');
-  await until(() => accepted !== undefined, 'connection accepted');
+  await waitFor(() => accepted !== undefined, 5000, 'connection accepted');
   const received: Buffer[] = [];
   const stream = new Duplex({
     write(chunk: Buffer, _enc, cb) {
@@ -95,7 +92,7 @@ test('a stream without the room API is fed as fast as it takes data', async () =
   const done = forward(accepted!, stream, counters, () => undefined);
   const payload = randomBytes(1024 * 1024);
   client.write(payload);
-  await until(() => counters.bytesOut === payload.length, 'all bytes forwarded');
+  await waitFor(() => counters.bytesOut === payload.length, 5000, 'all bytes forwarded');
   assert.is(sha(Buffer.concat(received)), sha(payload));
   client.destroy();
   await done;
