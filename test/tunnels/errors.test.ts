@@ -1,6 +1,5 @@
 // Tunnels that cannot run: one clear line each (the tunnel's state detail), the other tunnels keep running.
 import { createServer, type AddressInfo } from 'node:net';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { definePlugin } from '../../src/engine/plugin.js';
 import {
@@ -12,29 +11,16 @@ import {
   OFFLINE,
   sha256,
   startAll,
-  startEchoServer,
   statusOf,
   tunnel,
+  tunnelSuite,
   waitFor,
   withTimeout,
   world,
-  type TcpServer,
   type World,
 } from './helpers.js';
 
-const test = suite('tunnel failures');
-let echo: TcpServer;
-let w: World | undefined;
-test.before(async () => {
-  echo = await startEchoServer();
-});
-test.after.each(async () => {
-  await w?.close();
-  w = undefined;
-});
-test.after(async () => {
-  await echo.close();
-});
+const { test, echo } = tunnelSuite('tunnel failures');
 
 async function assertStillWorks(w: World, set: Awaited<ReturnType<typeof startAll>>, name: string) {
   assert.is(statusOf(set, name).state, 'ready');
@@ -45,7 +31,7 @@ async function assertStillWorks(w: World, set: Awaited<ReturnType<typeof startAl
 
 test('the target refuses the port: that connection is closed with a warning, the tunnel stays ready', async () => {
   const refused = await freePort();
-  w = await world([tunnel('dead', refused)]);
+  const w = await world([tunnel('dead', refused)]);
   const set = await startAll(w);
   assert.is(statusOf(set, 'dead').state, 'ready');
   const err = await echoThrough(localPort(set, 'dead'), data(1000), 10_000).then(
@@ -54,7 +40,7 @@ test('the target refuses the port: that connection is closed with a warning, the
   );
   assert.match(err?.message ?? 'the transfer succeeded', /closed after 0\/1000|ECONNRESET/);
   await waitFor(
-    () => w!.logs.some((l) => l.level === 'warn' && /refused the connection to port/.test(l.msg)),
+    () => w.logs.some((l) => l.level === 'warn' && /refused the connection to port/.test(l.msg)),
     5000,
     'a warning',
   );
@@ -66,7 +52,7 @@ test('agent offline, unknown instance, denied, port in use: one clear line each,
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   const taken = (blocker.address() as AddressInfo).port;
   try {
-    w = await world(
+    const w = await world(
       [
         tunnel('ok', echo.port),
         tunnel('offline', echo.port, { target: OFFLINE }),
@@ -101,7 +87,7 @@ test('agent offline, unknown instance, denied, port in use: one clear line each,
     // The busy tunnel's session was started before the bind failed: it is terminated, not leaked.
     const busyStart = w.emu.requests().filter((r) => r.operation === 'StartSession' && r.status === 200);
     assert.is(busyStart.length, 2, 'ok and busy got sessions');
-    await waitFor(() => w!.emu.admin.listSessions().filter((s) => s.status === 'Terminated').length === 1);
+    await waitFor(() => w.emu.admin.listSessions().filter((s) => s.status === 'Terminated').length === 1);
     // Denied and offline are not retried (the retry plugin fails them at once).
     assert.is(
       w.emu
@@ -124,7 +110,7 @@ test('a beforeConnect veto fails the tunnel with the plugin and its reason; no s
       );
     },
   });
-  w = await world([tunnel('prod', echo.port), tunnel('dev', echo.port)], { extraPlugins: [veto] });
+  const w = await world([tunnel('prod', echo.port), tunnel('dev', echo.port)], { extraPlugins: [veto] });
   const set = await startAll(w);
   assert.is(statusOf(set, 'prod').state, 'failed');
   assert.match(
@@ -136,7 +122,7 @@ test('a beforeConnect veto fails the tunnel with the plugin and its reason; no s
 });
 
 test('credentials need a sign-in: waiting-for-sign-in, back by itself on onTokenChanged', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   w.keys.signedIn = false;
   const set = await startAll(w);
   assert.is(statusOf(set, 'db').state, 'waiting-for-sign-in');
@@ -162,7 +148,7 @@ test('credentials need a sign-in: waiting-for-sign-in, back by itself on onToken
 });
 
 test('sign-in lost while running: the lost session comes back only after a sign-in', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const first = statusOf(set, 'db').sessionId!;
   const port = localPort(set, 'db');

@@ -1,6 +1,5 @@
 // Tunnels under data-channel faults (injected through the emulator's admin API): every transfer is
 // byte-exact, or fails loudly (the connection ends short), never corrupted.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   agentStats,
@@ -9,28 +8,14 @@ import {
   localPort,
   sha256,
   startAll,
-  startEchoServer,
   statusOf,
   tunnel,
+  tunnelSuite,
   waitFor,
   world,
-  type TcpServer,
-  type World,
 } from './helpers.js';
 
-const test = suite('tunnels under data-channel faults');
-let echo: TcpServer;
-let w: World | undefined;
-test.before(async () => {
-  echo = await startEchoServer();
-});
-test.after.each(async () => {
-  await w?.close();
-  w = undefined;
-});
-test.after(async () => {
-  await echo.close();
-});
+const { test, echo } = tunnelSuite('tunnels under data-channel faults');
 
 /** Either the exact bytes came back, or the transfer failed with an error: never different bytes. */
 async function exactOrLoud(port: number, size: number): Promise<'exact' | 'failed'> {
@@ -46,7 +31,7 @@ async function exactOrLoud(port: number, size: number): Promise<'exact' | 'faile
 }
 
 test('1% drop + 1% duplicate + 1% reorder both ways: 8 connections x 2 MiB byte-exact', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   w.emu.admin.sessionFaults(statusOf(set, 'db').sessionId!, {
     dropRate: 0.01,
@@ -62,7 +47,7 @@ test('1% drop + 1% duplicate + 1% reorder both ways: 8 connections x 2 MiB byte-
 });
 
 test('pause_publication then start_publication mid-transfer: byte-exact', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const id = statusOf(set, 'db').sessionId!;
   const p = data(8 * 1024 * 1024);
@@ -75,7 +60,7 @@ test('pause_publication then start_publication mid-transfer: byte-exact', async 
 });
 
 test('close-1000 every 400 ms during transfers: resumes (same session), every transfer exact', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const id = statusOf(set, 'db').sessionId!;
   const port = localPort(set, 'db');
@@ -101,7 +86,7 @@ test('close-1000 every 400 ms during transfers: resumes (same session), every tr
 });
 
 test('killed agent connection (no close frame) mid-transfer: resumed, byte-exact', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const id = statusOf(set, 'db').sessionId!;
   const p = data(16 * 1024 * 1024);
@@ -113,7 +98,7 @@ test('killed agent connection (no close frame) mid-transfer: resumed, byte-exact
 });
 
 test('faults + closes + a kill together: every transfer exact or loudly failed, never corrupted', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const id = statusOf(set, 'db').sessionId!;
   w.emu.admin.sessionFaults(id, { dropRate: 0.01, duplicateRate: 0.01, reorderRate: 0.02 });
@@ -138,7 +123,7 @@ test('faults + closes + a kill together: every transfer exact or loudly failed, 
 });
 
 test('the service ends the session: open connections fail loudly, the tunnel starts a new session', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const first = statusOf(set, 'db').sessionId!;
   const port = localPort(set, 'db');

@@ -2,6 +2,7 @@
 // engine with the ssm-tunnel plugin, target servers on 127.0.0.1 and byte-exact transfers.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { suite, type Test } from 'uvu';
 import { retry } from '../../plugins/retry/index.js';
 import { ssmTunnel } from '../../plugins/ssm-tunnel/index.js';
 import type { SsmTunnelOptions } from '../../plugins/ssm-tunnel/types.js';
@@ -18,6 +19,7 @@ import type { PluginApi, StormtunnelPlugin, TunnelConfig } from '../../src/engin
 import type { TunnelSet, TunnelStatus } from '../../src/engine/types.js';
 import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
 import { captureLogger, type LogRecord } from '../helpers/logger.js';
+import { withTimeout } from '../helpers/wait.js';
 
 export const BASTION = 'i-0123456789abcdef0';
 export const OFFLINE = 'i-0deadbeefdeadbeef';
@@ -120,18 +122,45 @@ export async function world(
     tunnels,
     logger,
   });
-  return {
+  const w: World = {
     emu,
     home,
     logs: logger.records,
     keys,
     engine,
     async close() {
+      openWorlds.delete(w);
       await engine.shutdown({ reason: 'command-done' });
       await emu.close();
       home.cleanup();
     },
   };
+  openWorlds.add(w);
+  return w;
+}
+
+/** Worlds not closed yet: a tunnel suite closes them after each test. */
+const openWorlds = new Set<World>();
+
+/**
+ * A suite of tunnel tests: one echo target for the whole suite (`echo.port` once it runs), and every
+ * `world()` a test makes closed after that test, passed or failed.
+ */
+export function tunnelSuite(name: string): { test: Test; echo: { port: number } } {
+  const test = suite(name);
+  let server: TcpServer | undefined;
+  const echo = { port: 0 };
+  test.before(async () => {
+    server = await startEchoServer();
+    echo.port = server.port;
+  });
+  test.after.each(async () => {
+    for (const w of [...openWorlds]) await w.close();
+  });
+  test.after(async () => {
+    await server?.close();
+  });
+  return { test, echo };
 }
 
 export async function startAll(w: World, names?: string[]): Promise<TunnelSet> {
@@ -168,24 +197,8 @@ export function sha256(b: Buffer): string {
 
 export const data = (n: number): Buffer => randomBytes(n);
 
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-    }),
-  ]);
-}
-
-export async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
+export { waitFor, withTimeout } from '../helpers/wait.js';
+import { startEchoServer, type TcpServer } from '../helpers/tcp.js';
 export { freePort, serveTcp, startEchoServer, type TcpServer } from '../helpers/tcp.js';
 
 /**

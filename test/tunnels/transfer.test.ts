@@ -1,40 +1,25 @@
 // Byte-exact transfers through real tunnels (engine + ssm-tunnel plugin + emulator), SHA-256 compared.
 import { connect, type Socket } from 'node:net';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   agentStats,
   data,
   echoThrough,
   localPort,
+  serveTcp,
   sha256,
   startAll,
-  serveTcp,
-  startEchoServer,
   statusOf,
   tunnel,
+  tunnelSuite,
   waitFor,
   world,
-  type TcpServer,
-  type World,
 } from './helpers.js';
 
-const test = suite('tunnel transfers');
-let echo: TcpServer;
-let w: World | undefined;
-test.before(async () => {
-  echo = await startEchoServer();
-});
-test.after.each(async () => {
-  await w?.close();
-  w = undefined;
-});
-test.after(async () => {
-  await echo.close();
-});
+const { test, echo } = tunnelSuite('tunnel transfers');
 
 test('64 MiB on one connection, both ways, byte-exact; counters and the request log follow', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   assert.is(statusOf(set, 'db').state, 'ready');
   const payload = data(64 * 1024 * 1024);
@@ -58,7 +43,7 @@ test('64 MiB on one connection, both ways, byte-exact; counters and the request 
 });
 
 test('200 concurrent connections of 1 MiB through one mux tunnel, each byte-exact', async () => {
-  w = await world([tunnel('web', echo.port)]);
+  const w = await world([tunnel('web', echo.port)]);
   const set = await startAll(w);
   const port = localPort(set, 'web');
   const payloads = Array.from({ length: 200 }, () => data(1024 * 1024));
@@ -86,7 +71,7 @@ test('a local client that stops reading holds the target back (bounded buffering
     };
     pump();
   });
-  w = await world([tunnel('dl', source.port)]);
+  const w = await world([tunnel('dl', source.port)]);
   const set = await startAll(w);
   const client: Socket = connect(localPort(set, 'dl'), '127.0.0.1');
   client.pause();
@@ -118,7 +103,7 @@ test('a local client that stops reading holds the target back (bounded buffering
 });
 
 test('basic mode (old agent): sequential connections byte-exact, a second one waits for the first', async () => {
-  w = await world([tunnel('old', echo.port)]);
+  const w = await world([tunnel('old', echo.port)]);
   w.emu.admin.setInstance('i-0123456789abcdef0', { agentVersion: '3.0.161.0' });
   const set = await startAll(w);
   const port = localPort(set, 'old');
@@ -138,7 +123,7 @@ test('basic mode (old agent): sequential connections byte-exact, a second one wa
 });
 
 test('remote-host tunnel uses AWS-StartPortForwardingSessionToRemoteHost and forwards byte-exact', async () => {
-  w = await world([tunnel('rds', echo.port, { remoteHost: '127.0.0.1' })]);
+  const w = await world([tunnel('rds', echo.port, { remoteHost: '127.0.0.1' })]);
   const set = await startAll(w);
   assert.is(statusOf(set, 'rds').target, `i-0123456789abcdef0 -> 127.0.0.1:${echo.port}`);
   const p = data(4 * 1024 * 1024);
@@ -149,7 +134,7 @@ test('remote-host tunnel uses AWS-StartPortForwardingSessionToRemoteHost and for
 });
 
 test('a token refresh does not cut open connections; resumes use freshly resolved credentials', async () => {
-  w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const port = localPort(set, 'db');
   const callsBefore = w.keys.calls;
