@@ -12,9 +12,8 @@ export const SMUX_HEADER_SIZE = 8;
 export const DEFAULT_MAX_FRAME = 32768;
 /**
  * Unsent stream data the session queues before it holds back the write callbacks of the streams whose data
- * went out (which keeps their sources, e.g. local sockets, paused). With many busy streams each would
- * otherwise keep a chunk (64 KiB from a socket) waiting here, for long enough to outlive V8's young
- * generation: 200 streams made 12 MB of live chunks and a steady flow of old garbage.
+ * went out (which keeps their sources paused). This bounds writers that do not ask for room first
+ * (`pipe()`, the emulator's agent); tunnels ask (ROOM_THRESHOLD), so their chunks never queue up here.
  */
 export const QUEUE_HIGH_WATER = 256 * 1024;
 /**
