@@ -12,10 +12,7 @@ export function toStored(ref: SsoSessionRef, t: SsoToken): StoredToken {
     region: t.region ?? ref.region,
     accessToken: t.accessToken,
     expiresAt: t.expiresAt,
-    ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
-    ...(t.clientId ? { clientId: t.clientId } : {}),
-    ...(t.clientSecret ? { clientSecret: t.clientSecret } : {}),
-    ...(t.registrationExpiresAt ? { registrationExpiresAt: t.registrationExpiresAt } : {}),
+    ...refreshFields(t),
   };
 }
 
@@ -25,11 +22,20 @@ export function toCache(t: StoredToken): SsoToken {
     region: t.region,
     accessToken: t.accessToken,
     expiresAt: t.expiresAt,
+    ...refreshFields(t),
+    extra: {},
+  };
+}
+
+type RefreshFields = Pick<SsoToken, 'refreshToken' | 'clientId' | 'clientSecret' | 'registrationExpiresAt'>;
+
+/** The refresh token and the client registration that can use it, those present: both shapes name them alike. */
+function refreshFields(t: RefreshFields): RefreshFields {
+  return {
     ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
     ...(t.clientId ? { clientId: t.clientId } : {}),
     ...(t.clientSecret ? { clientSecret: t.clientSecret } : {}),
     ...(t.registrationExpiresAt ? { registrationExpiresAt: t.registrationExpiresAt } : {}),
-    extra: {},
   };
 }
 
