@@ -62,6 +62,17 @@ export interface Proc {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+/** The exit code (null when it could not start or died of a signal); SIGKILL after `killAfterMs` regardless. */
+function exitOf(child: ChildProcess, killAfterMs = 90_000): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', (code) => resolve(code));
+  });
+  const kill = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  void exited.then(() => clearTimeout(kill));
+  return exited;
+}
+
 /** `stormtunnel ARGS` from source, killed at `killAfterMs` whatever happens in the test. */
 export function spawnCli(
   args: string[],
@@ -76,12 +87,7 @@ export function spawnCli(
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(null));
-    child.once('close', (code) => resolve(code));
-  });
-  const kill = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 90_000);
-  void exited.then(() => clearTimeout(kill));
+  const exited = exitOf(child, opts.killAfterMs);
   return {
     child,
     stdout: () => out,
@@ -208,12 +214,7 @@ export function spawnCliInPty(
   let raw = '';
   child.stdout?.on('data', (d: Buffer) => (raw += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (raw += d.toString()));
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(null));
-    child.once('close', (code) => resolve(code));
-  });
-  const kill = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 90_000);
-  void exited.then(() => clearTimeout(kill));
+  const exited = exitOf(child, opts.killAfterMs);
   return {
     child,
     // eslint-disable-next-line no-control-regex
