@@ -86,6 +86,15 @@ export function tunnel(name: string, remotePort: number, extra: Partial<TunnelCo
   };
 }
 
+/** A throw-away HOME whose default profile has the seed user's static keys, pointed at `emu`. */
+export function staticKeysHome(emu: RunningEmulator): AwsHome {
+  return makeAwsHome({
+    config: '[default]\nregion = us-east-1\n',
+    credentials: STATIC_CREDENTIALS,
+    emulatorEnv: emu.env(),
+  });
+}
+
 export interface World {
   emu: RunningEmulator;
   home: AwsHome;
@@ -104,11 +113,7 @@ export async function world(
   } = {},
 ): Promise<World> {
   const emu = await startEmulator({ port: 0, autoApprove: true, ...(opts.emulator ?? {}) });
-  const home = makeAwsHome({
-    config: '[default]\nregion = us-east-1\n',
-    credentials: STATIC_CREDENTIALS,
-    emulatorEnv: emu.env(),
-  });
+  const home = staticKeysHome(emu);
   const logger = captureLogger();
   const keys = { signedIn: true, calls: 0 };
   const engine = await createEngine({

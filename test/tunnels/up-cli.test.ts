@@ -10,15 +10,15 @@ import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { queryRunningUp, stateDir } from '../../src/tunnel-control/index.js';
 import { BIN, REPO_ROOT, runCli } from '../helpers/cli.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import type { AwsHome } from '../helpers/aws-home.js';
 import {
   data,
   echoThrough,
   sha256,
   startEchoServer,
+  staticKeysHome,
   waitFor,
   withTimeout,
-  STATIC_CREDENTIALS,
   type TcpServer,
 } from './helpers.js';
 
@@ -31,11 +31,7 @@ let env: NodeJS.ProcessEnv;
 
 test.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({
-    config: '[default]\nregion = us-east-1\n',
-    credentials: STATIC_CREDENTIALS,
-    emulatorEnv: emu.env(),
-  });
+  home = staticKeysHome(emu);
   echo = await startEchoServer();
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-up-'));
   env = { ...home.env, XDG_STATE_HOME: join(dir, 'state'), STORMTUNNEL_LOG_LEVEL: 'warn' };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import type { AwsHome } from '../helpers/aws-home.js';
 import { BIN, REPO_ROOT } from '../helpers/cli.js';
 import { commandExists, testIf } from '../helpers/system.js';
 import {
@@ -18,8 +18,8 @@ import {
   freePort,
   sha256,
   startEchoServer,
+  staticKeysHome,
   waitFor,
-  STATIC_CREDENTIALS,
   type TcpServer,
 } from './helpers.js';
 
@@ -47,11 +47,7 @@ const joined = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'up');
 
 test.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({
-    config: '[default]\nregion = us-east-1\n',
-    credentials: STATIC_CREDENTIALS,
-    emulatorEnv: emu.env(),
-  });
+  home = staticKeysHome(emu);
   echo = await startEchoServer();
   blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
