@@ -3,11 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import {
-  CreateTokenCommand,
-  RegisterClientCommand,
-  StartDeviceAuthorizationCommand,
-} from '@aws-sdk/client-sso-oidc';
+import { CreateTokenCommand, StartDeviceAuthorizationCommand } from '@aws-sdk/client-sso-oidc';
 import {
   SEED_PASSWORD,
   SEED_USERNAME,
@@ -16,7 +12,15 @@ import {
 } from '../../src/emulator/index.js';
 import { CHROMIUM, hasChromium, launchChromium, type Browser } from '../helpers/chromium.js';
 import { testIf } from '../helpers/system.js';
-import { callbackServer, oidcClient, pkcePair, registerDeviceClient, rejects } from './helpers.js';
+import {
+  authorizeUrl,
+  callbackServer,
+  oidcClient,
+  pkcePair,
+  registerDeviceClient,
+  registerPkce,
+  rejects,
+} from './helpers.js';
 
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -98,47 +102,14 @@ test('device page: code typed by hand, Deny -> AccessDeniedException', async () 
   assert.is(err.name, 'AccessDeniedException');
 });
 
-async function registerPkce(emu: RunningEmulator) {
-  const r = await oidcClient(emu).send(
-    new RegisterClientCommand({
-      clientName: 'pkce-browser',
-      clientType: 'public',
-      scopes: ['sso:account:access'],
-      grantTypes: ['authorization_code', 'refresh_token'],
-      redirectUris: ['http://127.0.0.1/oauth/callback'],
-      issuerUrl: emu.startUrl,
-    }),
-  );
-  return { clientId: r.clientId!, clientSecret: r.clientSecret! };
-}
-
-function authorizeUrl(
-  emu: RunningEmulator,
-  clientId: string,
-  redirectUri: string,
-  challenge: string,
-  state: string,
-) {
-  const q = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: redirectUri,
-    state,
-    code_challenge_method: 'S256',
-    scopes: 'sso:account:access',
-    code_challenge: challenge,
-  });
-  return `${emu.url}/authorize?${q.toString()}`;
-}
-
 test('authorize page: sign in, Allow -> browser lands on the callback with code and state; token via PKCE', async () => {
-  const reg = await registerPkce(emu);
+  const reg = await registerPkce(emu, 'pkce-browser');
   const cb = await callbackServer();
   try {
     const { verifier, challenge } = pkcePair();
     const state = crypto.randomUUID();
     await withPage(async (page) => {
-      await page.goto(authorizeUrl(emu, reg.clientId, cb.url, challenge, state));
+      await page.goto(authorizeUrl(emu, reg.clientId, cb.url, challenge, { state }));
       await signIn(page);
       assert.is(await page.textContent('#client-name'), 'pkce-browser');
       await Promise.all([page.waitForURL(/\/oauth\/callback\?/), page.click('#allow')]);
@@ -162,12 +133,12 @@ test('authorize page: sign in, Allow -> browser lands on the callback with code 
 });
 
 test('authorize page: Deny -> callback gets error=access_denied', async () => {
-  const reg = await registerPkce(emu);
+  const reg = await registerPkce(emu, 'pkce-browser');
   const cb = await callbackServer();
   try {
     const { challenge } = pkcePair();
     await withPage(async (page) => {
-      await page.goto(authorizeUrl(emu, reg.clientId, cb.url, challenge, 's-deny'));
+      await page.goto(authorizeUrl(emu, reg.clientId, cb.url, challenge, { state: 's-deny' }));
       await signIn(page);
       await Promise.all([page.waitForURL(/\/oauth\/callback\?/), page.click('#deny')]);
     });
@@ -181,12 +152,12 @@ test('authorize page: Deny -> callback gets error=access_denied', async () => {
 });
 
 test('authorize page: an admin approval while the page is open moves the browser to the callback', async () => {
-  const reg = await registerPkce(emu);
+  const reg = await registerPkce(emu, 'pkce-browser');
   const cb = await callbackServer();
   try {
     const { challenge } = pkcePair();
     await withPage(async (page) => {
-      await page.goto(authorizeUrl(emu, reg.clientId, cb.url, challenge, 's-admin'));
+      await page.goto(authorizeUrl(emu, reg.clientId, cb.url, challenge, { state: 's-admin' }));
       await signIn(page);
       await page.waitForSelector('#allow');
       const pending = emu.admin.listAuthorizations().filter((a) => a.status === 'pending');

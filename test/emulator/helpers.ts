@@ -73,6 +73,42 @@ export async function registerDeviceClient(
   return { clientId: r.clientId!, clientSecret: r.clientSecret! };
 }
 
+/** A public client registered for the PKCE flow with a loopback redirect. */
+export async function registerPkce(emu: RunningEmulator, clientName = 'pkce-test'): Promise<Registration> {
+  const r = await oidcClient(emu).send(
+    new RegisterClientCommand({
+      clientName,
+      clientType: 'public',
+      scopes: ['sso:account:access'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      redirectUris: ['http://127.0.0.1/oauth/callback'],
+      issuerUrl: emu.startUrl,
+    }),
+  );
+  return { clientId: r.clientId!, clientSecret: r.clientSecret! };
+}
+
+/** The emulator's /authorize URL for a PKCE sign-in (state `state-123` unless `extra` says otherwise). */
+export function authorizeUrl(
+  emu: RunningEmulator,
+  clientId: string,
+  redirectUri: string,
+  challenge: string,
+  extra: Record<string, string> = {},
+): string {
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    state: 'state-123',
+    code_challenge_method: 'S256',
+    scopes: 'sso:account:access',
+    code_challenge: challenge,
+    ...extra,
+  });
+  return `${emu.url}/authorize?${q.toString()}`;
+}
+
 /** Device-code login approved through the admin helper; returns the CreateToken output. */
 export async function deviceLogin(emu: RunningEmulator, scopes: string[] | null = ['sso:account:access']) {
   const oidc = oidcClient(emu);

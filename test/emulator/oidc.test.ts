@@ -8,7 +8,15 @@ import {
   StartDeviceAuthorizationCommand,
 } from '@aws-sdk/client-sso-oidc';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { callbackServer, oidcClient, pkcePair, registerDeviceClient, rejects } from './helpers.js';
+import {
+  authorizeUrl,
+  callbackServer,
+  oidcClient,
+  pkcePair,
+  registerDeviceClient,
+  registerPkce,
+  rejects,
+} from './helpers.js';
 
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 let now = Date.UTC(2026, 10, 21, 12, 0, 0);
@@ -203,40 +211,6 @@ test('registrations without scopes get legacy tokens: no refresh token, 8 h acce
   assert.ok(t.refreshToken === undefined, 'no refresh token expected');
   assert.is(t.expiresIn, 8 * 3600);
 });
-
-async function registerPkce(emu: RunningEmulator) {
-  const r = await oidcClient(emu).send(
-    new RegisterClientCommand({
-      clientName: 'pkce-test',
-      clientType: 'public',
-      scopes: ['sso:account:access'],
-      grantTypes: ['authorization_code', 'refresh_token'],
-      redirectUris: ['http://127.0.0.1/oauth/callback'],
-      issuerUrl: emu.startUrl,
-    }),
-  );
-  return { clientId: r.clientId!, clientSecret: r.clientSecret! };
-}
-
-function authorizeUrl(
-  emu: RunningEmulator,
-  clientId: string,
-  redirectUri: string,
-  challenge: string,
-  extra: Record<string, string> = {},
-) {
-  const q = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: redirectUri,
-    state: 'state-123',
-    code_challenge_method: 'S256',
-    scopes: 'sso:account:access',
-    code_challenge: challenge,
-    ...extra,
-  });
-  return `${emu.url}/authorize?${q.toString()}`;
-}
 
 test('PKCE: admin approval follows the redirect to the loopback callback; code single use, verifier checked', async ({
   emu,
