@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { SEED_PASSWORD, SEED_USERNAME } from '../../src/emulator/index.js';
+import { SEED_PASSWORD, SEED_USERNAME, type RunningEmulator } from '../../src/emulator/index.js';
 import { BIN } from '../helpers/cli.js';
 import { commandExists } from '../helpers/system.js';
 import { withTimeout } from '../helpers/wait.js';
@@ -60,6 +60,13 @@ export interface Proc {
   exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL when it has not exited within `graceMs`; resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
+}
+
+/** Requests the emulator served for `operation` (and, given, that OIDC grant type). */
+export function countRequests(emu: RunningEmulator, operation: string, grant?: string): number {
+  return emu
+    .requests()
+    .filter((r) => r.operation === operation && (grant === undefined || r.params.grantType === grant)).length;
 }
 
 /** The exit code (null when it could not start or died of a signal); SIGKILL after `killAfterMs` regardless. */

@@ -22,6 +22,7 @@ import { startNotificationRecorder, type NotificationRecorder } from '../helpers
 import { commandExists, testIf } from '../helpers/system.js';
 import { data, echoThrough, sha256, startEchoServer, type TcpServer } from '../tunnels/helpers.js';
 import {
+  countRequests,
   privateBusAvailable,
   spawnCliInPty,
   ssoConfig,
@@ -100,10 +101,7 @@ base.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const count = (operation: string, grant?: string) =>
-  emu
-    .requests()
-    .filter((r) => r.operation === operation && (grant === undefined || r.params.grantType === grant)).length;
+const count = (operation: string, grant?: string) => countRequests(emu, operation, grant);
 
 function writeConfig(name: string, profile: string, settings: Record<string, unknown>): string {
   const file = join(dir, name);

@@ -18,7 +18,15 @@ import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
 import { runCli } from '../helpers/cli.js';
 import { echoThrough, data, sha256, startEchoServer, type TcpServer } from '../tunnels/helpers.js';
 import { commandExists } from '../helpers/system.js';
-import { spawnCli, ssoConfig, uniqueSession, waitFor, withTimeout, type Proc } from './helpers.js';
+import {
+  countRequests,
+  spawnCli,
+  ssoConfig,
+  uniqueSession,
+  waitFor,
+  withTimeout,
+  type Proc,
+} from './helpers.js';
 
 const TUNNELS = 10;
 const CREDENTIAL_PROCESSES = 20;
@@ -46,10 +54,7 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const count = (operation: string, grant?: string) =>
-  emu
-    .requests()
-    .filter((r) => r.operation === operation && (grant === undefined || r.params.grantType === grant)).length;
+const count = (operation: string, grant?: string) => countRequests(emu, operation, grant);
 
 /** Sign in with a token that lives 1 s (the refresh token, the sign-in session, lives 8 h); wait it out. */
 async function signInExpired(): Promise<void> {
