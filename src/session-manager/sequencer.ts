@@ -43,6 +43,7 @@ export class Sequencer extends EventEmitter {
   private readonly deliver: (msg: ClientMessage) => boolean;
   private readonly maxWindowBytes: number;
   private readonly maxWindowMessages: number;
+  private readonly maxQueuedMessages: number;
   private readonly maxHeldMessages: number;
   private readonly maxHeldBytes: number;
   private readonly reAck: boolean;
@@ -92,6 +93,7 @@ export class Sequencer extends EventEmitter {
     this.deliver = opts.deliver;
     this.maxWindowBytes = opts.window?.maxBytes ?? 8 * 1024 * 1024;
     this.maxWindowMessages = opts.window?.maxMessages ?? 4096;
+    this.maxQueuedMessages = opts.window?.maxQueuedMessages ?? Infinity;
     this.maxHeldMessages = opts.reorderLimit?.maxMessages ?? 10_000;
     this.maxHeldBytes = opts.reorderLimit?.maxBytes ?? 64 * 1024 * 1024;
     this.reAck = opts.reAckDuplicates ?? true;
@@ -127,12 +129,17 @@ export class Sequencer extends EventEmitter {
   get windowBytes(): number {
     return this.inFlightBytes;
   }
-  /** False while the send window is full: producers should wait for 'drain'. */
+  /** Messages queued and not yet transmitted (held back by the transport, its pacer, or a detach). */
+  get queuedCount(): number {
+    return this.nextSeq - this.cursor;
+  }
+  /** False while the send window or the queue is full: producers should wait for 'drain'. */
   get writable(): boolean {
     return (
       !this.closed &&
       this.inFlight.length < this.maxWindowMessages &&
-      this.inFlightBytes < this.maxWindowBytes
+      this.inFlightBytes < this.maxWindowBytes &&
+      this.nextSeq - this.cursor < this.maxQueuedMessages
     );
   }
   get attached(): boolean {
@@ -208,10 +215,7 @@ export class Sequencer extends EventEmitter {
       const done = this.inFlight.shift();
       if (done) this.inFlightBytes -= done.size;
     }
-    if (this.needDrain && this.writable) {
-      this.needDrain = false;
-      this.emit('drain');
-    }
+    this.emitDrainIfWritable();
   }
 
   handleData(msg: ClientMessage): void {
@@ -272,6 +276,7 @@ export class Sequencer extends EventEmitter {
     this.transportBusy = false;
     this.cursor = this.inFlight[0]?.seq ?? this.nextSeq;
     this.pump();
+    this.emitDrainIfWritable();
   }
 
   /** The transport takes data again after its `send()` returned false. */
@@ -279,6 +284,7 @@ export class Sequencer extends EventEmitter {
     if (!this.transportBusy) return;
     this.transportBusy = false;
     this.pump();
+    this.emitDrainIfWritable();
   }
 
   /** The transport is gone: keep everything, send nothing until the next `attach()`. */
@@ -296,6 +302,7 @@ export class Sequencer extends EventEmitter {
     if (!this.publicationPaused) return;
     this.publicationPaused = false;
     this.pump();
+    this.emitDrainIfWritable();
   }
 
   close(): void {
@@ -308,6 +315,14 @@ export class Sequencer extends EventEmitter {
     this.spare.length = 0;
     this.held.clear();
     this.heldBytes = 0;
+  }
+
+  /** Not from inside send(): a producer woken there would re-enter it. */
+  private emitDrainIfWritable(): void {
+    if (this.needDrain && this.writable) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
   }
 
   private hold(msg: ClientMessage, acked: boolean): void {
