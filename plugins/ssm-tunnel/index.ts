@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { duration } from '../../src/config/schema.js';
 import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MESSAGE_RATE } from '../../src/session-manager/index.js';
 import { RunningTunnels } from './tunnel-set.js';
 import type { ResolvedSsmTunnelOptions, SsmTunnelOptions } from './types.js';
 
@@ -11,11 +12,14 @@ export type { SsmTunnelOptions, TunnelSet, TunnelStartRequest, TunnelStatus } fr
 const optionsSchema = z.strictObject({
   reconnectDelay: z.optional(duration({ min: 100, max: 600_000 })),
   connectionWait: z.optional(duration({ min: 100, max: 600_000 })),
+  stableAfter: z.optional(duration({ min: 100, max: 3_600_000 })),
   dataChannel: z.optional(
     z.strictObject({
       pingInterval: z.optional(duration({ min: 100, max: 600_000 })),
       deadAfter: z.optional(duration({ min: 200, max: 3_600_000 })),
       resumeAttempts: z.optional(z.number().int().min(1).max(50)),
+      maxPayloadBytes: z.optional(z.number().int().min(64).max(65_536)),
+      maxMessagesPerSecond: z.optional(z.union([z.literal(false), z.number().int().min(10).max(100_000)])),
     }),
   ),
 });
@@ -23,16 +27,39 @@ const optionsSchema = z.strictObject({
 export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
   const opts = parsePluginOptions('ssm-tunnel', optionsSchema, options);
   const resolved: ResolvedSsmTunnelOptions = {
-    reconnectDelayMs: opts.reconnectDelay ?? 15_000,
     connectionWaitMs: opts.connectionWait ?? 30_000,
+    stableAfterMs: opts.stableAfter ?? 30_000,
     pingIntervalMs: opts.dataChannel?.pingInterval ?? 5000,
     deadAfterMs: opts.dataChannel?.deadAfter ?? 20_000,
-    resumeAttempts: opts.dataChannel?.resumeAttempts ?? 5,
+    maxPayloadBytes: opts.dataChannel?.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    maxMessagesPerSecond: opts.dataChannel?.maxMessagesPerSecond ?? DEFAULT_MESSAGE_RATE,
   };
+  const ignored = [
+    opts.reconnectDelay !== undefined ? 'reconnectDelay' : undefined,
+    opts.dataChannel?.resumeAttempts !== undefined ? 'dataChannel.resumeAttempts' : undefined,
+  ].filter((k) => k !== undefined);
   return {
     name: 'ssm-tunnel',
     apply(api) {
       const running = new Set<RunningTunnels>();
+      for (const key of ignored) {
+        api.logger.warn(
+          `option ${key} no longer applies: retries of a tunnel follow settings.retry (the onError hook); remove it`,
+        );
+      }
+      const unverified = [
+        resolved.maxPayloadBytes > DEFAULT_MAX_PAYLOAD_BYTES
+          ? `maxPayloadBytes ${resolved.maxPayloadBytes}`
+          : '',
+        resolved.maxMessagesPerSecond === false || resolved.maxMessagesPerSecond > DEFAULT_MESSAGE_RATE
+          ? `maxMessagesPerSecond ${String(resolved.maxMessagesPerSecond)}`
+          : '',
+      ].filter(Boolean);
+      if (unverified.length > 0) {
+        api.logger.warn(
+          `dataChannel ${unverified.join(', ')}: above what is known to work against AWS; the service may close sessions`,
+        );
+      }
 
       api.hooks.startTunnels.tap((request) => {
         const set = new RunningTunnels(api, request, resolved);

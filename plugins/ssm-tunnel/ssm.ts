@@ -1,5 +1,5 @@
-// The SSM control-plane calls of a tunnel (StartSession, ResumeSession, TerminateSession), each run through
-// api.recover so the retry plugin decides every retry. Tokens never leave this module except into the
+// The SSM control-plane calls of a tunnel (StartSession, ResumeSession, TerminateSession). The tunnel runs
+// them inside api.recover, so onError decides every retry. Tokens never leave this module except into the
 // data channel.
 import { ResumeSessionCommand, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
 import type { PluginApi } from '../../src/engine/plugin.js';
@@ -29,64 +29,40 @@ function parameters(draft: ConnectDraft, localPort: number): Record<string, stri
 }
 
 /**
- * StartSession with the draft's credentials. `refresh` gives fresh ones when the retry plugin decides to
- * re-authenticate (e.g. ExpiredToken after an SSO refresh raced the call).
+ * One StartSession call with the draft's credentials. Not retried here: the tunnel runs its whole connection
+ * attempt through `api.recover`, so one outage has one budget (retries inside it would multiply).
  */
 export async function startSession(
   api: PluginApi,
   draft: ConnectDraft,
   localPort: number,
-  refresh: () => Promise<Credentials | undefined>,
 ): Promise<StartedSession> {
-  let credentials = draft.credentials;
-  return api.recover(
-    {
-      phase: 'connect',
-      operation: 'StartSession',
-      profile: draft.profile,
-      action: 'ssm:StartSession',
-      reauthenticate: async () => {
-        credentials = await refresh();
-      },
-    },
-    async () => {
-      const ssm = await api.services.aws.ssm({ region: draft.region, credentials });
-      const out = await ssm.send(
-        new StartSessionCommand({
-          Target: draft.target,
-          DocumentName: draft.documentName,
-          Parameters: parameters(draft, localPort),
-          Reason: `stormtunnel tunnel ${draft.tunnel}`,
-        }),
-      );
-      if (!out.SessionId || !out.TokenValue || !out.StreamUrl) {
-        throw new Error('StartSession answered without SessionId, TokenValue or StreamUrl');
-      }
-      return { sessionId: out.SessionId, tokenValue: out.TokenValue, streamUrl: out.StreamUrl };
-    },
+  const ssm = await api.services.aws.ssm({ region: draft.region, credentials: draft.credentials });
+  const out = await ssm.send(
+    new StartSessionCommand({
+      Target: draft.target,
+      DocumentName: draft.documentName,
+      Parameters: parameters(draft, localPort),
+      Reason: `stormtunnel tunnel ${draft.tunnel}`,
+    }),
   );
+  if (!out.SessionId || !out.TokenValue || !out.StreamUrl) {
+    throw new Error('StartSession answered without SessionId, TokenValue or StreamUrl');
+  }
+  return { sessionId: out.SessionId, tokenValue: out.TokenValue, streamUrl: out.StreamUrl };
 }
 
+/** One ResumeSession call (the caller's `api.recover` decides retries). */
 export async function resumeSession(
   api: PluginApi,
   scope: SessionScope,
   sessionId: string,
   credentials: Credentials,
 ): Promise<ResumeResult> {
-  return api.recover(
-    {
-      phase: 'data-channel',
-      operation: 'ResumeSession',
-      profile: scope.profile,
-      action: 'ssm:ResumeSession',
-    },
-    async () => {
-      const ssm = await api.services.aws.ssm({ region: scope.region, credentials });
-      const out = await ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
-      if (!out.TokenValue) throw new Error('ResumeSession answered without TokenValue');
-      return { tokenValue: out.TokenValue, ...(out.StreamUrl ? { streamUrl: out.StreamUrl } : {}) };
-    },
-  );
+  const ssm = await api.services.aws.ssm({ region: scope.region, credentials });
+  const out = await ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+  if (!out.TokenValue) throw new Error('ResumeSession answered without TokenValue');
+  return { tokenValue: out.TokenValue, ...(out.StreamUrl ? { streamUrl: out.StreamUrl } : {}) };
 }
 
 export async function terminateSession(

@@ -1,13 +1,13 @@
-// One tunnel: prepare (credentials + beforeConnect, through the engine) -> StartSession -> data channel ->
-// local listener -> connections forwarded. Brings itself back when the session is lost, waits for a sign-in
-// when credentials need a person, and fails with one line for what retrying cannot fix.
+// One tunnel: prepare (credentials + beforeConnect, through the engine) -> local listener -> StartSession ->
+// data channel -> connections forwarded. Every "try again or give up" (StartSession, ResumeSession, a session
+// that ended or died) goes through api.recover, so onError decides it; the tunnel carries the decision out.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { classifyError, isTransient, type Classification } from '../../src/engine/classify.js';
-import { StormtunnelError } from '../../src/engine/errors.js';
+import { classifyError, type Classification } from '../../src/engine/classify.js';
 import type { PluginApi, TunnelConfig } from '../../src/engine/plugin.js';
 import type {
   ConnectDraft,
   Credentials,
+  Outage,
   TunnelStartRequest,
   TunnelState,
   TunnelStateChange,
@@ -15,7 +15,15 @@ import type {
 } from '../../src/engine/types.js';
 import { openDataChannel } from '../../src/session-manager/index.js';
 import { ConnectToPortError } from '../../src/session-manager/errors.js';
-import type { DataChannel, DataChannelClosedInfo, ResumeResult } from '../../src/session-manager/types.js';
+import { oneLine } from '../../src/session-manager/one-line.js';
+import type {
+  DataChannel,
+  DataChannelClosedInfo,
+  LostConnection,
+  ResumeResult,
+} from '../../src/session-manager/types.js';
+import { clockTimers } from './clock-timers.js';
+import { SessionGoneError, SessionLostError } from './errors.js';
 import { forward, type TrafficObserver } from './forward.js';
 import { isSessionGone, resumeSession, startSession, terminateSession, type SessionScope } from './ssm.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
@@ -26,12 +34,7 @@ import type { ResolvedSsmTunnelOptions } from './types.js';
  */
 function shortLine(c: Classification): string {
   const line = c.detail.startsWith(`${c.title}:`) ? c.detail : `${c.title}: ${c.detail}`;
-  return line.replace(/ \((?:[A-Z][a-z]+){2,}\)/g, '').replace(/\.$/, '');
-}
-
-/** A data-channel failure: worth another session (the class decides the retry). */
-class DataChannelError extends StormtunnelError {
-  readonly errorClass = 'network';
+  return line.replace(/ \((?:(?:[A-Z][a-z]+){2,}|tunnel [^()]+)\)/g, '').replace(/\.$/, '');
 }
 
 interface Session {
@@ -39,8 +42,11 @@ interface Session {
   scope: SessionScope;
   channel: DataChannel;
   credentials: Credentials | undefined;
-  /** ResumeSession said it is gone: the close that follows is not ours to ignore. */
+  /** ResumeSession said it is gone: the close that follows is a lost session, not a failed resume. */
   gone: boolean;
+  /** The resume outage in progress; kept while resumes come less than `stableAfterMs` apart. */
+  resumeOutage: Outage | undefined;
+  lastResumedAt: number;
 }
 
 export interface TunnelDeps {
@@ -69,6 +75,14 @@ export class Tunnel {
   private bringing: Promise<void> | undefined;
   private stopped = false;
   private firstAttempt = true;
+  /**
+   * The connection outage in progress. A session that is lost before it was up for `stableAfterMs`
+   * continues it, so a session that dies right after it starts is retried with growing delays and a bound.
+   */
+  private outage: Outage | undefined;
+  /** A lost session, reported to onError before the next attempt (whose decision it is to try again). */
+  private loss: Error | undefined;
+  private readyAt = 0;
   private readonly channelWaiters = new Set<() => void>();
   private readonly stop$ = new AbortController();
 
@@ -129,45 +143,80 @@ export class Tunnel {
 
   // ---- bringing up ----
 
+  /**
+   * One outage, start to end, through `api.recover`: every failed attempt (and a lost session) goes to
+   * onError, whose decision stands: retry after its delay on the engine clock, re-authenticate, or fail.
+   */
   private async bringUpLoop(): Promise<void> {
-    const { api } = this.deps;
-    while (!this.stopped) {
-      this.setState(
-        this.firstAttempt ? 'connecting' : 'reconnecting',
-        this.firstAttempt ? undefined : this.detail,
+    const { api, config, request } = this.deps;
+    const outage = (this.outage ??= { attempts: 0, startedAt: api.clock.now() });
+    let forceRefresh = false;
+    try {
+      await api.recover(
+        {
+          phase: 'connect',
+          operation: `tunnel ${this.name}`,
+          ...((this.draft?.profile ?? config.profile)
+            ? { profile: this.draft?.profile ?? config.profile }
+            : {}),
+          action: 'ssm:StartSession',
+          outage,
+          reauthenticate: async () => {
+            forceRefresh = true;
+          },
+        },
+        async () => {
+          if (this.stopped) throw new SessionLostError(`tunnel ${this.name} was stopped`);
+          const loss = this.loss;
+          this.loss = undefined;
+          if (loss) throw loss;
+          this.setState(
+            this.firstAttempt ? 'connecting' : 'reconnecting',
+            this.firstAttempt ? undefined : this.detail,
+          );
+          const allowSignIn = this.firstAttempt && request.allowSignIn;
+          this.firstAttempt = false;
+          try {
+            await this.connect(allowSignIn, forceRefresh);
+            forceRefresh = false;
+            // The session may already have ended (a basic-mode target that refuses ends it at once, §7).
+            if (!this.session || this.session.channel.closed) {
+              const lost =
+                this.loss ?? new SessionLostError(`the session of tunnel ${this.name} ended as it started`);
+              this.loss = undefined;
+              throw lost;
+            }
+          } catch (err) {
+            await this.endSession('failed attempt');
+            if (!this.stopped) this.setState('reconnecting', shortLine(this.classify(err)));
+            throw err;
+          }
+        },
       );
-      const allowSignIn = this.firstAttempt && this.deps.request.allowSignIn;
-      this.firstAttempt = false;
-      try {
-        await this.connect(allowSignIn);
-        if (!this.server) await this.listen();
-        this.setState('ready');
-        for (const wake of this.channelWaiters) wake();
-        return;
-      } catch (err) {
-        if (this.stopped) return;
-        await this.endSession('failed attempt');
-        const c = this.classify(err);
-        const line = shortLine(c);
-        if (c.class === 'token-expired') {
-          this.setState('waiting-for-sign-in', `${line}; ${c.next}; the tunnel comes back after the sign-in`);
-          return;
-        }
-        if (!isTransient(c)) {
-          await this.closeListener();
-          this.failedExitCode = c.exitCode;
-          this.setState('failed', `${line}; ${c.next}`);
-          return;
-        }
-        const delay = this.deps.options.reconnectDelayMs;
-        this.setState('reconnecting', `${line}; trying again in ${Math.round(delay / 1000)} s`);
-        try {
-          await api.clock.sleep(delay, AbortSignal.any([this.stop$.signal, api.signal]));
-        } catch {
-          return;
-        }
-      }
+    } catch (err) {
+      if (this.stopped) return;
+      await this.endSession('gave up');
+      this.giveUp(err);
+      return;
     }
+    if (this.stopped) return;
+    this.readyAt = api.clock.now();
+    this.setState('ready');
+    for (const wake of this.channelWaiters) wake();
+  }
+
+  /** onError decided to stop trying (or nobody can sign in now). */
+  private giveUp(err: unknown): void {
+    const c = this.classify(err);
+    const line = shortLine(c);
+    this.outage = undefined;
+    if (c.class === 'token-expired') {
+      this.setState('waiting-for-sign-in', `${line}; ${c.next}; the tunnel comes back after the sign-in`);
+      return;
+    }
+    void this.closeListener();
+    this.failedExitCode = c.exitCode;
+    this.setState('failed', `${line}; ${c.next}`);
   }
 
   private classify(err: unknown): Classification {
@@ -175,21 +224,25 @@ export class Tunnel {
     return classifyError(err, this.draft ? { profile: this.draft.profile } : {});
   }
 
-  private async connect(allowSignIn: boolean): Promise<void> {
-    const { api, request, config } = this.deps;
-    const draft = await request.prepare(config.name, { allowSignIn });
-    this.draft = draft;
-    const scope: SessionScope = { tunnel: config.name, profile: draft.profile, region: draft.region };
-    let credentials = draft.credentials;
-    const started = await startSession(api, draft, this.boundPort() ?? draft.localPort, async () => {
-      credentials = (await request.prepare(config.name, { forceRefresh: true })).credentials;
-      return credentials;
+  private async connect(allowSignIn: boolean, forceRefresh: boolean): Promise<void> {
+    const { api, request, config, options } = this.deps;
+    const draft = await request.prepare(config.name, {
+      allowSignIn,
+      ...(forceRefresh ? { forceRefresh } : {}),
     });
+    this.draft = draft;
+    // Listening before StartSession: a port in use fails before any session, and the port stays open
+    // (connections wait) while later attempts run.
+    if (!this.server) await this.listen();
+    const scope: SessionScope = { tunnel: config.name, profile: draft.profile, region: draft.region };
+    const started = await startSession(api, draft, this.boundPort() ?? draft.localPort);
     const session: Partial<Session> & { gone: boolean } = {
       id: started.sessionId,
       scope,
-      credentials,
+      credentials: draft.credentials,
       gone: false,
+      resumeOutage: undefined,
+      lastResumedAt: 0,
     };
     let channel: DataChannel;
     try {
@@ -198,19 +251,19 @@ export class Tunnel {
         tokenValue: started.tokenValue,
         clientId: this.deps.clientId,
         sessionId: started.sessionId,
-        resume: () => this.resume(session as Session),
-        resumeBudget: { maxAttempts: this.deps.options.resumeAttempts },
-        pingIntervalMs: this.deps.options.pingIntervalMs,
-        deadAfterMs: this.deps.options.deadAfterMs,
+        resume: (lost) => this.resume(session as Session, lost),
+        pingIntervalMs: options.pingIntervalMs,
+        deadAfterMs: options.deadAfterMs,
+        maxPayloadBytes: options.maxPayloadBytes,
+        maxMessagesPerSecond: options.maxMessagesPerSecond,
+        timers: clockTimers(api.clock),
         log: (event, detail) => api.logger.debug(`tunnel ${config.name}: data channel ${event}`, detail),
       });
     } catch (err) {
-      await this.terminateApi(scope, started.sessionId, credentials);
-      throw new DataChannelError(
-        `the data channel of session ${started.sessionId} did not open: ${String((err as Error).message)}`,
-        {
-          cause: err,
-        },
+      await this.terminateApi(scope, started.sessionId, draft.credentials);
+      throw new SessionLostError(
+        `the data channel of session ${started.sessionId} did not open: ${oneLine((err as Error).message)}`,
+        { cause: err },
       );
     }
     session.channel = channel;
@@ -223,35 +276,91 @@ export class Tunnel {
     api.logger.debug(`tunnel ${config.name}: session ${started.sessionId} open (${channel.mode} mode)`);
   }
 
-  /** ResumeSession with credentials resolved now: SSO role credentials may have rotated since StartSession. */
-  private async resume(session: Session): Promise<ResumeResult> {
-    const { api } = this.deps;
-    const credentials = await api.resolveCredentials({
-      profile: session.scope.profile,
-      region: session.scope.region,
-      purpose: { kind: 'tunnel', tunnel: this.name },
-      chain: [],
-    });
-    session.credentials = credentials;
-    try {
-      return await resumeSession(api, session.scope, session.id, credentials);
-    } catch (err) {
-      if (isSessionGone(err) && !session.gone) {
-        session.gone = true;
-        api.logger.info(`tunnel ${this.name}: session ${session.id} has ended; starting a new one`);
-        void session.channel.close();
-      }
-      throw err;
+  /**
+   * The WebSocket was lost: ResumeSession with credentials resolved now (SSO role credentials may have
+   * rotated), then re-dial; tries and delays are onError's. Resumes that follow each other within
+   * `stableAfterMs` count as one outage.
+   */
+  private async resume(session: Session, lost: LostConnection): Promise<void> {
+    const { api, options } = this.deps;
+    const now = api.clock.now();
+    if (!session.resumeOutage || now - session.lastResumedAt >= options.stableAfterMs) {
+      session.resumeOutage = { attempts: 0, startedAt: now };
     }
+    if (this.session === session && this.state === 'ready') {
+      this.setState('reconnecting', `connection lost (${lost.cause}); resuming session ${session.id}`);
+    }
+    await api.recover(
+      {
+        phase: 'data-channel',
+        operation: 'ResumeSession',
+        profile: session.scope.profile,
+        action: 'ssm:ResumeSession',
+        outage: session.resumeOutage,
+      },
+      async () => {
+        const credentials = await api.resolveCredentials({
+          profile: session.scope.profile,
+          region: session.scope.region,
+          purpose: { kind: 'tunnel', tunnel: this.name },
+          chain: [],
+        });
+        session.credentials = credentials;
+        let result: ResumeResult;
+        try {
+          result = await resumeSession(api, session.scope, session.id, credentials);
+        } catch (err) {
+          if (!isSessionGone(err)) throw err;
+          session.gone = true;
+          throw new SessionGoneError(`session ${session.id} has ended`, { cause: err });
+        }
+        await lost.reconnect(result);
+      },
+    );
+    session.lastResumedAt = api.clock.now();
+    if (this.session === session && this.state === 'reconnecting' && !this.bringing) this.setState('ready');
   }
 
   private onChannelClosed(session: Session, info: DataChannelClosedInfo): void {
     if (this.session !== session) return;
     this.session = undefined;
-    if (this.stopped || this.state !== 'ready') return;
-    const why = info.output || info.error?.message || info.reason;
-    this.detail = `session lost (${why})`;
-    this.deps.api.logger.info(`tunnel ${this.name}: session ${session.id} lost (${why}); starting a new one`);
+    if (this.stopped) return;
+    const { api, options } = this.deps;
+    if (info.reason === 'resume-failed' && !session.gone) {
+      // onError already decided to stop resuming (that decision stands).
+      api.logger.info(`tunnel ${this.name}: session ${session.id} could not be resumed`);
+      this.giveUp(info.error);
+      return;
+    }
+    const why = oneLine(info.output || info.error?.message || info.reason);
+    const upFor = api.clock.now() - this.readyAt;
+    const young = this.state !== 'ready' || upFor < options.stableAfterMs;
+    if (!young) this.outage = undefined;
+    this.loss = new SessionLostError(
+      young
+        ? `session ${session.id} ended ${Math.round(upFor)} ms after it started (${why}); is anything listening on port ${this.deps.config.remotePort} of ${this.deps.config.remoteHost ?? this.deps.config.target}?`
+        : `session ${session.id} ended (${why})`,
+    );
+    api.logger.info(`tunnel ${this.name}: session ${session.id} lost (${why})`);
+    // While an attempt runs it notices the loss itself; otherwise onError decides about a new session.
+    if (!this.bringing) void this.bringUp();
+  }
+
+  /**
+   * Basic mode, a target that speaks first: the agent redials only on client data after a disconnect (§7),
+   * so the next connection would wait for a greeting that never comes. A fresh session dials at once.
+   */
+  private replaceSession(session: Session): void {
+    if (this.session !== session || this.stopped) return;
+    this.deps.api.logger.info(
+      `tunnel ${this.name}: the target speaks first; a new session greets the next connection (basic mode)`,
+    );
+    this.session = undefined;
+    void this.endSession('replaced', session);
+    this.setState(
+      'reconnecting',
+      'a new session for the next connection (basic mode, the target speaks first)',
+    );
     void this.bringUp();
   }
 
@@ -279,6 +388,7 @@ export class Tunnel {
   private async closeListener(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.localAddress = undefined;
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -311,6 +421,7 @@ export class Tunnel {
       stream.destroy();
       return;
     }
+    const session = this.session;
     await forward(
       socket,
       stream,
@@ -326,6 +437,7 @@ export class Tunnel {
       },
       this.deps.traffic,
     );
+    if (session && channel.mode === 'basic' && channel.targetSpeaksFirst) this.replaceSession(session);
   }
 
   /** The open data channel, waiting (bounded) while the tunnel reconnects. */
@@ -385,9 +497,9 @@ export class Tunnel {
   // ---- ending ----
 
   /** Ends the current session: Flag TerminateSession on the channel and the TerminateSession API. */
-  private async endSession(why: string): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
+  private async endSession(why: string, which?: Session): Promise<void> {
+    const session = which ?? this.session;
+    if (this.session === session) this.session = undefined;
     if (!session) return;
     this.deps.api.logger.debug(`tunnel ${this.name}: terminating session ${session.id} (${why})`);
     await Promise.all([

@@ -5,8 +5,8 @@ export type { TunnelSet, TunnelStartRequest, TunnelStatus } from '../../src/engi
 
 export interface SsmTunnelOptions {
   /**
-   * Wait between rounds of bringing a lost tunnel back after a network or throttling failure outlived the
-   * retry plugin's budget (default "15s"). Other failures (denied, unknown instance...) are not retried.
+   * No longer used: how often and how long a lost tunnel is tried again is onError's decision (the retry
+   * plugin and `settings.retry`). Accepted so that existing configs keep loading; a warning says so.
    */
   reconnectDelay?: DurationInput;
   /**
@@ -14,22 +14,39 @@ export interface SsmTunnelOptions {
    * mode behind the one open connection (default "30s"). After that it is closed with a log line.
    */
   connectionWait?: DurationInput;
-  /** Data-channel tuning, mostly for tests. */
+  /**
+   * How long a session must stay up before its loss counts as a new outage (default "30s"). A session lost
+   * sooner continues the outage it started in, so a session that dies at once is not restarted in a loop.
+   */
+  stableAfter?: DurationInput;
+  /** Data-channel tuning. */
   dataChannel?: {
     /** WebSocket ping period (default "5s"). */
     pingInterval?: DurationInput;
     /** The endpoint counts as dead when nothing arrived for this long (default "20s"). */
     deadAfter?: DurationInput;
-    /** ResumeSession attempts per outage before a new session is started instead (default 5). */
+    /** No longer used (resume attempts follow `settings.retry`); accepted with a warning. */
     resumeAttempts?: number;
+    /**
+     * Largest payload per message (default 1024, what every public client sends). UNVERIFIED AGAINST AWS
+     * above 1024: the service may close the connection.
+     */
+    maxPayloadBytes?: number;
+    /**
+     * Messages sent per second per session, acks included (default 900; the service closes the WebSocket
+     * of a client above ~1000/s). UNVERIFIED AGAINST AWS above 900. `false`: unpaced, for measuring the
+     * client's own cost against the emulator only.
+     */
+    maxMessagesPerSecond?: number | false;
   };
 }
 
 /** Validated options, durations in ms. */
 export interface ResolvedSsmTunnelOptions {
-  reconnectDelayMs: number;
   connectionWaitMs: number;
+  stableAfterMs: number;
   pingIntervalMs: number;
   deadAfterMs: number;
-  resumeAttempts: number;
+  maxPayloadBytes: number;
+  maxMessagesPerSecond: number | false;
 }

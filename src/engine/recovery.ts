@@ -37,18 +37,20 @@ export async function runWithRecovery<T>(
   op: RecoverableOperation,
   fn: (attempt: number) => Promise<T>,
 ): Promise<T> {
-  const started = deps.clock.now();
+  const outage = op.outage ?? { attempts: 0, startedAt: deps.clock.now() };
   let reauthenticated = false;
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
+    const attempt = outage.attempts + 1;
     try {
       return await fn(attempt);
     } catch (error) {
       if (deps.signal.aborted) throw error;
+      outage.attempts = attempt;
       const { decision, classification } = await deps.handleError({
         phase: op.phase,
         operation: op.operation,
         attempt,
-        elapsedMs: deps.clock.now() - started,
+        elapsedMs: deps.clock.now() - outage.startedAt,
         plugin: deps.plugin,
         error,
         ...(op.profile ? { profile: op.profile } : {}),

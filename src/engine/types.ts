@@ -111,6 +111,18 @@ export interface RecoverableOperation {
   action?: string;
   /** Called on a `reauthenticate` decision; the operation is retried once it resolves. */
   reauthenticate?: () => Promise<void>;
+  /**
+   * The outage this call continues. Successive calls given the same record share one budget: attempts go on
+   * counting and `elapsedMs` runs from its start (a session that dies right after it started is the same
+   * outage, not a fresh one). The caller drops the record once things are healthy again.
+   */
+  outage?: Outage;
+}
+
+/** Failures so far of one outage, and when it began (engine clock, ms). Updated by `recover`. */
+export interface Outage {
+  attempts: number;
+  startedAt: number;
 }
 
 export type RecoveryDecision =

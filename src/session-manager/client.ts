@@ -15,8 +15,11 @@ import {
   parseHandshakeRequest,
   readSessionTypeParameters,
 } from './handshake.js';
+import { oneLine } from './one-line.js';
+import { DEFAULT_MESSAGE_BURST, DEFAULT_MESSAGE_RATE, MessagePacer } from './pacer.js';
 import { Sequencer } from './sequencer.js';
-import { DEFAULT_MAX_FRAME, SMUX_HEADER_SIZE, SmuxSession } from './smux.js';
+import { SMUX_HEADER_SIZE, SmuxSession } from './smux.js';
+import { SocketTransport } from './socket-transport.js';
 import { realTimers } from './timers.js';
 import {
   MessageType,
@@ -31,6 +34,7 @@ import {
   type OpenDataChannelInput,
   type PortSessionProperties,
   type ProcessedClientAction,
+  type ResumeResult,
   type TimerApi,
   type TunnelStream,
 } from './types.js';
@@ -55,9 +59,16 @@ const CLIENT_WINDOW_BYTES = 4 * 1024 * 1024;
  */
 const CLIENT_REORDER_BYTES = 8 * 1024 * 1024;
 
-/** Bytes of data frames handed to the WebSocket but not yet written to the network (see attachWs). */
-const WS_HIGH_WATER = 256 * 1024;
-const WS_LOW_WATER = 64 * 1024;
+/**
+ * Largest payload we send by default: every public client sends at most 1024 bytes per message, and whether
+ * the service accepts more is unknown (protocol §9).
+ */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024;
+/**
+ * Messages that may wait untransmitted behind the pacer before writers are held back (~70 ms at 900/s):
+ * the queue stays in smux, in front of the sequencer, where streams take turns.
+ */
+const MAX_QUEUED_MESSAGES = 64;
 
 type State = 'init' | 'handshaking' | 'open' | 'resuming' | 'closed';
 
@@ -77,6 +88,14 @@ class DataChannelClient extends EventEmitter implements DataChannel {
   private readonly timers: TimerApi;
   private readonly clientVersion: string;
   private readonly seq: Sequencer;
+  private readonly pacer: MessagePacer | undefined;
+  private readonly maxPayload: number;
+  private transport: SocketTransport | undefined;
+  /** Basic mode: a local connection existed; output with none open is the old target's, not a greeting. */
+  private basicHadConnection = false;
+  /** Basic mode: the current connection got data before it sent any (the target speaks first). */
+  private basicSent = false;
+  private speaksFirst = false;
   private url: string;
   private token: string;
   private ws: WebSocket | undefined;
@@ -90,8 +109,8 @@ class DataChannelClient extends EventEmitter implements DataChannel {
   private responded = false;
   private pingTimer: unknown;
   private lastReceived = 0;
-  private outage: { start: number; attempts: number } | undefined;
   private resuming = false;
+  private lostWhileResuming: string | undefined;
   private terminating = false;
   private sleeper: { timer: unknown; resolve: () => void } | undefined;
   private connections = 0;
@@ -103,21 +122,42 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     this.clientVersion = opts.clientVersion ?? CLIENT_VERSION;
     this.url = opts.streamUrl;
     this.token = opts.tokenValue;
+    this.maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    if (!Number.isInteger(this.maxPayload) || this.maxPayload < SMUX_HEADER_SIZE + 1) {
+      throw new RangeError(`maxPayloadBytes must be an integer above ${SMUX_HEADER_SIZE}`);
+    }
+    const rate = opts.maxMessagesPerSecond ?? DEFAULT_MESSAGE_RATE;
+    this.pacer =
+      rate === false
+        ? undefined
+        : new MessagePacer({
+            ratePerSecond: rate,
+            burst: Math.min(DEFAULT_MESSAGE_BURST, Math.max(1, Math.floor(rate / 10))),
+            timers: this.timers,
+          });
     this.seq = new Sequencer({
       role: 'client',
       deliver: (m) => this.onAgentMessage(m),
       timers: this.timers,
-      window: opts.window ?? { maxBytes: CLIENT_WINDOW_BYTES },
+      window: {
+        maxBytes: CLIENT_WINDOW_BYTES,
+        maxQueuedMessages: this.pacer ? MAX_QUEUED_MESSAGES : undefined,
+        ...opts.window,
+      },
       reorderLimit: opts.reorderLimit ?? { maxMessages: 10_000, maxBytes: CLIENT_REORDER_BYTES },
       // Full smux data frames, once acked, carry later ones: the \`ws\` client masks every frame into a copy
       // before send() returns, so nothing else holds them. A custom wsFactory may not: no reuse then.
-      reuseFramesOfPayloadLength: opts.wsFactory ? undefined : SMUX_HEADER_SIZE + DEFAULT_MAX_FRAME,
+      reuseFramesOfPayloadLength: opts.wsFactory ? undefined : this.maxPayload,
     });
     this.seq.on('drain', () => this.onDrain());
   }
 
   get closed(): boolean {
     return this.state === 'closed';
+  }
+
+  get targetSpeaksFirst(): boolean {
+    return this.speaksFirst;
   }
 
   start(): Promise<void> {
@@ -237,28 +277,14 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     });
     ws.on('error', (err) => this.log('websocket-error', { message: err.message }));
     ws.on('close', (code, reason) => {
-      const why = reason.length > 0 ? ` ${reason.toString()}` : '';
+      const why = reason.length > 0 ? ` ${oneLine(reason.toString())}` : '';
       this.onLost(ws, `WebSocket closed (${code}${why})`, code);
     });
-    // Data frames stay in the send window until acked; the socket gets only WS_HIGH_WATER bytes ahead of
-    // the network, so the window is not held twice (ws sends a masked copy of every frame).
-    let unsent = 0;
-    this.seq.attach({
-      send: (frame, kind) => {
-        if (ws.readyState !== WebSocket.OPEN) return true;
-        if (kind === 'ack') {
-          ws.send(frame);
-          return true;
-        }
-        const n = frame.length;
-        unsent += n;
-        ws.send(frame, () => {
-          unsent -= n;
-          if (unsent <= WS_LOW_WATER && ws === this.ws) this.seq.transportDrained();
-        });
-        return unsent < WS_HIGH_WATER;
-      },
+    const transport = new SocketTransport(ws, this.pacer, () => {
+      if (ws === this.ws) this.seq.transportDrained();
     });
+    this.transport = transport;
+    this.seq.attach(transport);
     this.startPing();
     this.log('connected', { connection: this.connections });
   }
@@ -291,13 +317,13 @@ class DataChannelClient extends EventEmitter implements DataChannel {
 
   private markAlive(): void {
     this.lastReceived = this.timers.now();
-    // Traffic on a new connection proves the resume worked: the next outage gets a fresh budget.
-    this.outage = undefined;
   }
 
   private onLost(ws: WebSocket, cause: string, code: number): void {
     if (ws !== this.ws) return;
     this.ws = undefined;
+    this.transport?.close();
+    this.transport = undefined;
     this.seq.detach();
     this.stopPing();
     this.log('connection-lost', { cause });
@@ -312,13 +338,18 @@ class DataChannelClient extends EventEmitter implements DataChannel {
       this.finish({ reason: 'terminated' });
       return;
     }
-    this.resumeLoop(cause).catch((err: unknown) =>
-      this.finish({ reason: 'resume-failed', error: err instanceof Error ? err : new Error(String(err)) }),
-    );
+    void this.resumeLoop(cause);
   }
 
+  /**
+   * One outage: the tunnel's `resume` decides whether and when to try (it asks onError) and calls
+   * `reconnect` for each try; we only dial. A loss while it runs is picked up once it settles.
+   */
   private async resumeLoop(cause: string): Promise<void> {
-    if (this.resuming) return;
+    if (this.resuming) {
+      this.lostWhileResuming = cause;
+      return;
+    }
     const resume = this.opts.resume;
     if (!resume) {
       this.finish({ reason: 'connection-lost', error: new DataChannelClosedError(cause) });
@@ -326,52 +357,40 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     }
     this.resuming = true;
     this.state = 'resuming';
-    const maxAttempts = this.opts.resumeBudget?.maxAttempts ?? 10;
-    const maxDuration = this.opts.resumeBudget?.maxDurationMs ?? 120_000;
-    const outage = (this.outage ??= { start: this.timers.now(), attempts: 0 });
-    let lastError = cause;
+    let tries = 0;
     try {
-      for (;;) {
-        if (this.isClosed()) return;
-        if (outage.attempts >= maxAttempts || this.timers.now() - outage.start >= maxDuration) {
-          this.finish({
-            reason: 'resume-failed',
-            error: new DataChannelClosedError(
-              `resume failed after ${outage.attempts} attempts: ${lastError}`,
-            ),
-          });
-          return;
-        }
-        // Like the reference client: 100-200 ms, doubling, capped at 5 s.
-        await this.sleep(Math.min(5000, (100 + Math.random() * 100) * 2 ** outage.attempts));
-        if (this.isClosed()) return;
-        outage.attempts++;
-        try {
-          const r = await resume();
-          if (this.isClosed()) return;
+      await resume({
+        cause,
+        reconnect: async (r: ResumeResult) => {
+          if (this.isClosed()) throw new DataChannelClosedError('data channel is closed');
+          tries++;
           this.token = r.tokenValue;
           if (r.streamUrl) this.url = r.streamUrl;
+          this.lostWhileResuming = undefined;
           const ws = await this.dial();
           if (this.isClosed()) {
             ws.terminate();
-            return;
+            throw new DataChannelClosedError('data channel is closed');
           }
           this.resumes++;
           this.state = 'open';
           this.attachWs(ws);
-          this.log('resumed', { attempt: outage.attempts });
-          this.emit('resumed', { attempt: outage.attempts, cause });
-          return;
-        } catch (err) {
-          const e = err instanceof Error ? err : new Error(String(err));
-          lastError = e.message;
-          this.log('resume-attempt-failed', { attempt: outage.attempts, message: e.message });
-          this.emitError(e);
-        }
+          this.log('resumed', { attempt: tries });
+          this.emit('resumed', { attempt: tries, cause });
+        },
+      });
+      if (!this.isClosed() && (this.state as State) !== 'open') {
+        throw new DataChannelClosedError(`resume gave up without reconnecting: ${cause}`);
       }
-    } finally {
+    } catch (err) {
       this.resuming = false;
+      this.finish({ reason: 'resume-failed', error: err instanceof Error ? err : new Error(String(err)) });
+      return;
     }
+    this.resuming = false;
+    const again = this.lostWhileResuming;
+    this.lostWhileResuming = undefined;
+    if (again !== undefined && !this.ws && !this.isClosed()) void this.resumeLoop(again);
   }
 
   private isClosed(): boolean {
@@ -409,6 +428,8 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     this.handshakeWait?.reject(err);
     this.handshakeWait = undefined;
     this.seq.close();
+    this.pacer?.close();
+    this.transport?.close();
     this.smux?.close(clean ? undefined : err);
     if (clean) this.basicCurrent?.destroy();
     else this.basicCurrent?.destroy(err);
@@ -463,7 +484,8 @@ class DataChannelClient extends EventEmitter implements DataChannel {
         this.seq.startPublication();
         break;
       default:
-        this.log('unknown-message', { messageType: msg.messageType });
+        // §5: e.g. agent_session_state, meant for the service; ignored quietly.
+        this.log('ignored-message', { messageType: oneLine(msg.messageType, 40) });
     }
   }
 
@@ -471,7 +493,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     let output = '';
     try {
       const o = JSON.parse(payload.toString('utf8')) as { Output?: unknown };
-      output = typeof o.Output === 'string' ? o.Output : '';
+      output = typeof o.Output === 'string' ? oneLine(o.Output) : '';
     } catch {
       this.log('frame-rejected', { message: 'channel_closed payload is not JSON' });
     }
@@ -490,8 +512,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
         this.onHandshakeComplete(m.payload);
         return true;
       case PayloadType.Output:
-        this.onOutput(m.payload);
-        return true;
+        return this.onOutput(m.payload);
       case PayloadType.Flag:
         this.onFlag(m.payload);
         return true;
@@ -581,6 +602,8 @@ class DataChannelClient extends EventEmitter implements DataChannel {
         this.seq.send(PayloadType.Output, payload ? [header, payload] : header),
       keepAlive: keepAlive ? {} : false,
       maxReceiveBuffer: this.opts.muxReceiveBuffer,
+      // One frame per message: header + payload within the payload limit (§9).
+      maxFrameSize: this.maxPayload - SMUX_HEADER_SIZE,
       timers: this.timers,
       onRemoteFin: (s) => {
         // The agent sends Flag 3 right before FINning the stream it could not connect.
@@ -599,18 +622,28 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     this.smux = smux;
   }
 
-  private onOutput(payload: Buffer): void {
-    if (this.state === 'handshaking') return;
+  /** Returns false to leave the message unacked for later (the agent resends it). */
+  private onOutput(payload: Buffer): boolean {
+    if (this.state === 'handshaking') return true;
     if (this.mode === 'mux') {
       const smux = this.smux;
-      if (!smux) return;
+      if (!smux) return true;
       smux.feed(payload);
       if (!smux.receiveReady) this.seq.pauseDelivery();
-      return;
+      return true;
     }
-    // Basic mode: no local connection means nobody to give it to (reference behaviour).
     const s = this.basicCurrent;
-    if (s && !s.pushFromAgent(payload)) this.seq.pauseDelivery();
+    if (!s) {
+      // §7: the agent dials at session start, so a server that speaks first greets before any local
+      // connection exists: keep it unacked for the first one (as the reference client does). After a
+      // connection ended, what still arrives is the old target's and must not reach the next connection.
+      if (!this.basicHadConnection) return false;
+      this.log('discarded-output', { bytes: payload.length });
+      return true;
+    }
+    if (!this.basicSent) this.speaksFirst = true;
+    if (!s.pushFromAgent(payload)) this.seq.pauseDelivery();
+    return true;
   }
 
   private onFlag(payload: Buffer): void {
@@ -638,6 +671,8 @@ class DataChannelClient extends EventEmitter implements DataChannel {
   }
 
   private createBasic(): BasicStream {
+    this.basicHadConnection = true;
+    this.basicSent = false;
     const s = new BasicStream({
       write: (chunk, cb) => this.basicWrite(chunk, cb),
       read: () => this.seq.resumeDelivery(),
@@ -652,7 +687,8 @@ class DataChannelClient extends EventEmitter implements DataChannel {
       cb(new DataChannelClosedError('data channel is closed'));
       return;
     }
-    const max = this.opts.maxPayloadSize ?? 32768;
+    this.basicSent = true;
+    const max = this.maxPayload;
     for (let off = 0; off < chunk.length; off += max) {
       this.seq.send(PayloadType.Output, chunk.subarray(off, Math.min(chunk.length, off + max)));
     }

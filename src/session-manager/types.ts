@@ -168,9 +168,11 @@ export interface SequencerOptions {
   /**
    * Send window, counted from the oldest unacked message to the newest sent. `send()` returns false and
    * `writable` is false once either bound is reached; 'drain' is emitted when acks open it again.
-   * Defaults: 8 MiB, 4096 messages.
+   * Defaults: 8 MiB, 4096 messages. `maxQueuedMessages` also closes it while that many messages wait
+   * untransmitted (a paced transport holds them back), so producers queue in front of the sequencer, where
+   * a fair scheduler can still reorder them; default unbounded.
    */
-  window?: { maxBytes?: number; maxMessages?: number };
+  window?: { maxBytes?: number; maxMessages?: number; maxQueuedMessages?: number };
   /**
    * Bound on messages held by the receiver, out of order or while delivery is paused (beyond it they are
    * dropped unacked). Defaults: 10,000 messages, 64 MiB.
@@ -227,12 +229,12 @@ export interface SmuxStreamInfo {
   readonly bytesSent: number;
 }
 
-/** Budget for resuming after the WebSocket drops; both limits apply per outage. */
-export interface ResumeBudget {
-  /** Default 10. */
-  maxAttempts?: number;
-  /** Default 120000. */
-  maxDurationMs?: number;
+/** What a data channel's `resume` gets when its WebSocket is lost. */
+export interface LostConnection {
+  /** Why the connection was lost (one line). */
+  cause: string;
+  /** Dials the stream URL again with a ResumeSession token (same sequence state, no new handshake, §6). */
+  reconnect(result: ResumeResult): Promise<void>;
 }
 
 /** What the tunnel layer's ResumeSession call yields. */
@@ -254,11 +256,12 @@ export interface DataChannelOptions {
   /** For logs and errors only. */
   sessionId?: string;
   /**
-   * Called after the WebSocket is lost (close, error or dead endpoint). Should call ResumeSession and return
-   * its fresh token. Without it a lost connection closes the channel.
+   * Called once per loss of the WebSocket (close, error or dead endpoint). It decides whether and when to
+   * try again (the caller's recovery policy, not ours) and, for each try, calls ResumeSession and passes its
+   * token to `lost.reconnect`, which dials and rejects when that fails. Resolving means the connection is
+   * back; rejecting ends the channel ('resume-failed' with that error). Without it a loss closes the channel.
    */
-  resume?: () => Promise<ResumeResult>;
-  resumeBudget?: ResumeBudget;
+  resume?: (lost: LostConnection) => Promise<void>;
   /** WebSocket ping period (default 5000). */
   pingIntervalMs?: number;
   /** The endpoint is declared dead when nothing (frame or pong) arrived for this long (default 20000). */
@@ -267,8 +270,17 @@ export interface DataChannelOptions {
   handshakeTimeoutMs?: number;
   /** WebSocket open timeout per dial (default 15000). */
   connectTimeoutMs?: number;
-  /** Largest Output payload in basic mode (default 32768). */
-  maxPayloadSize?: number;
+  /**
+   * Largest payload of a message we send, in both modes (default 1024, what every public client sends;
+   * larger payloads are unverified against AWS, protocol §9).
+   */
+  maxPayloadBytes?: number;
+  /**
+   * Messages per second we send, acks and flags included (default 900, a token bucket with a burst of 50:
+   * the service closes the WebSocket of a client above ~1000/s, protocol §9). Higher rates are unverified
+   * against AWS; `false` sends unpaced (benchmarks of the client's own cost, emulator only).
+   */
+  maxMessagesPerSecond?: number | false;
   /** Send window (default 4 MiB, 4096 messages). */
   window?: SequencerOptions['window'];
   /** Messages held out of order or while the consumer is full (default 10,000 and 8 MiB). */
@@ -328,6 +340,11 @@ export interface DataChannel {
   readonly sessionProperties: PortSessionProperties;
   readonly customerMessage: string;
   readonly closed: boolean;
+  /**
+   * Basic mode: a connection received data before it sent any. The agent redials the target only on client
+   * data after a DisconnectToPort (§7), so such a target cannot greet the next connection of this session.
+   */
+  readonly targetSpeaksFirst: boolean;
   /**
    * Opens a connection to the target. Mux: a new smux stream, resolves at once (a dial failure on the agent
    * fails the stream with ConnectToPortError). Basic: one connection at a time; resolves when the previous

@@ -98,7 +98,7 @@ export default {
     profileCredentials(),
     assumeRole(),
     sso(),
-    ssmTunnel({ reconnectDelay: '100ms' }),
+    ssmTunnel(),
     retry({ throttleDelay: '50ms', baseDelay: '20ms', jitter: false }),
   ],
   settings: { keychain: false, notifications: false },

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentSession } from '../../src/emulator/agent/index.js';
 import { openDataChannel } from '../../src/session-manager/client.js';
+import { resumeWithBackoff } from '../../src/session-manager/resume-policy.js';
 import type {
   DataChannel,
   DataChannelClosedInfo,
@@ -39,14 +40,16 @@ async function setup(
     streamUrl: emu.url(id),
     tokenValue: `token-${id}-0`,
     clientId: randomUUID(),
-    resume: async () => {
-      resumeCalls++;
-      if (agent.terminated) throw new Error('session terminated');
-      const token = `token-${id}-${++gen}`;
-      agent.rotateToken(token);
-      return { tokenValue: token };
-    },
-    resumeBudget: { maxAttempts: 10, maxDurationMs: 30_000 },
+    resume: resumeWithBackoff(
+      async () => {
+        resumeCalls++;
+        if (agent.terminated) throw new Error('session terminated');
+        const token = `token-${id}-${++gen}`;
+        agent.rotateToken(token);
+        return { tokenValue: token };
+      },
+      { maxAttempts: 10 },
+    ),
     ...client,
   });
   return { agent, ch, resumes: () => resumeCalls };
@@ -170,12 +173,12 @@ test('stale token on resume is refused (1008) and the next attempt succeeds', as
     streamUrl: emu.url(id),
     tokenValue: `token-${id}-0`,
     clientId: randomUUID(),
-    resume: async () => {
+    resume: resumeWithBackoff(async () => {
       calls++;
       if (calls === 1) return { tokenValue: `token-${id}-0` }; // old token, rotated below
       agent.rotateToken(`token-${id}-${calls}`);
       return { tokenValue: `token-${id}-${calls}` };
-    },
+    }),
   });
   agent.rotateToken(`token-${id}-x`);
   const resumed = new Promise((r) => ch.once('resumed', r));
@@ -191,15 +194,16 @@ test('stale token on resume is refused (1008) and the next attempt succeeds', as
 });
 
 test('resume budget exhausted: closed with resume-failed', async () => {
+  const errors: Error[] = [];
   const { agent, ch } = await setup(
     {},
     {
-      resume: async () => Promise.reject(new Error('ResumeSession denied')),
-      resumeBudget: { maxAttempts: 2, maxDurationMs: 10_000 },
+      resume: resumeWithBackoff(async () => Promise.reject(new Error('ResumeSession denied')), {
+        maxAttempts: 2,
+        onAttemptFailed: (_attempt, e) => errors.push(e),
+      }),
     },
   );
-  const errors: Error[] = [];
-  ch.on('error', (e) => errors.push(e));
   const closed = new Promise<DataChannelClosedInfo>((r) => ch.once('closed', r));
   agent.closeConnection(1000);
   const info = await withTimeout(closed, 10_000, 'closed');

@@ -30,7 +30,7 @@ async function exactOrLoud(port: number, size: number): Promise<'exact' | 'faile
   }
 }
 
-test('1% drop + 1% duplicate + 1% reorder both ways: 8 connections x 2 MiB byte-exact', async () => {
+test('1% drop + 1% duplicate + 1% reorder both ways: 8 connections x 256 KiB byte-exact', async () => {
   const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   w.emu.admin.sessionFaults(statusOf(set, 'db').sessionId!, {
@@ -39,7 +39,7 @@ test('1% drop + 1% duplicate + 1% reorder both ways: 8 connections x 2 MiB byte-
     reorderRate: 0.01,
   });
   const port = localPort(set, 'db');
-  const payloads = Array.from({ length: 8 }, () => data(2 * 1024 * 1024));
+  const payloads = Array.from({ length: 8 }, () => data(256 * 1024));
   const hashes = await Promise.all(payloads.map((p) => echoThrough(port, p, 60_000)));
   hashes.forEach((h, i) => assert.is(h, sha256(payloads[i]!)));
   const st = agentStats(w);
@@ -50,7 +50,7 @@ test('pause_publication then start_publication mid-transfer: byte-exact', async 
   const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const id = statusOf(set, 'db').sessionId!;
-  const p = data(8 * 1024 * 1024);
+  const p = data(2 * 1024 * 1024);
   const transfer = echoThrough(localPort(set, 'db'), p);
   await waitFor(() => statusOf(set, 'db').bytesIn > 0, 10_000, 'data flowing');
   w.emu.admin.pauseSession(id);
@@ -70,8 +70,8 @@ test('close-1000 every 400 ms during transfers: resumes (same session), every tr
     w?.emu.admin.closeSession(id, 1000);
   }, 400);
   try {
-    for (let round = 0; round < 4; round++) {
-      const payloads = Array.from({ length: 4 }, () => data(4 * 1024 * 1024));
+    for (let round = 0; round < 3; round++) {
+      const payloads = Array.from({ length: 4 }, () => data(512 * 1024));
       const hashes = await Promise.all(payloads.map((p) => echoThrough(port, p, 60_000)));
       hashes.forEach((h, i) => assert.is(h, sha256(payloads[i]!)));
     }
@@ -89,9 +89,9 @@ test('killed agent connection (no close frame) mid-transfer: resumed, byte-exact
   const w = await world([tunnel('db', echo.port)]);
   const set = await startAll(w);
   const id = statusOf(set, 'db').sessionId!;
-  const p = data(16 * 1024 * 1024);
+  const p = data(2 * 1024 * 1024);
   const transfer = echoThrough(localPort(set, 'db'), p);
-  await waitFor(() => statusOf(set, 'db').bytesIn > 1024 * 1024, 10_000, 'data flowing');
+  await waitFor(() => statusOf(set, 'db').bytesIn > 256 * 1024, 10_000, 'data flowing');
   w.emu.admin.killSession(id);
   assert.is(await transfer, sha256(p));
   assert.ok(w.emu.requests().some((r) => r.operation === 'ResumeSession'));
@@ -112,9 +112,7 @@ test('faults + closes + a kill together: every transfer exact or loudly failed, 
   const outcomes: string[] = [];
   try {
     for (let round = 0; round < 3; round++) {
-      outcomes.push(
-        ...(await Promise.all(Array.from({ length: 4 }, () => exactOrLoud(port, 2 * 1024 * 1024)))),
-      );
+      outcomes.push(...(await Promise.all(Array.from({ length: 4 }, () => exactOrLoud(port, 512 * 1024)))));
     }
   } finally {
     clearInterval(timer);
@@ -127,12 +125,12 @@ test('the service ends the session: open connections fail loudly, the tunnel sta
   const set = await startAll(w);
   const first = statusOf(set, 'db').sessionId!;
   const port = localPort(set, 'db');
-  const p = data(32 * 1024 * 1024);
+  const p = data(4 * 1024 * 1024);
   const transfer = echoThrough(port, p).then(
     (h) => (assert.is(h, sha256(p)), 'exact'),
     (err: Error) => err.message,
   );
-  await waitFor(() => statusOf(set, 'db').bytesIn > 1024 * 1024, 10_000, 'data flowing');
+  await waitFor(() => statusOf(set, 'db').bytesIn > 256 * 1024, 10_000, 'data flowing');
   w.emu.admin.terminateSession(first, 'ended by an administrator');
   const outcome = await transfer;
   assert.ok(outcome === 'exact' || /closed after|ECONNRESET/.test(outcome), outcome);
@@ -142,7 +140,7 @@ test('the service ends the session: open connections fail loudly, the tunnel sta
     'a new session',
   );
   assert.is(localPort(set, 'db'), port, 'same local port');
-  const q = data(1024 * 1024);
+  const q = data(256 * 1024);
   assert.is(await echoThrough(port, q), sha256(q));
   assert.is(w.emu.requests().filter((r) => r.operation === 'StartSession').length, 2);
 });

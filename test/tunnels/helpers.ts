@@ -104,15 +104,28 @@ export interface World {
   close(): Promise<void>;
 }
 
+/** Emulator options for bulk tests: the agent unpaced, the service's limits off. */
+export const UNPACED_EMULATOR = { pacing: false } as const;
+
 export async function world(
   tunnels: TunnelConfig[],
   opts: {
     plugin?: SsmTunnelOptions;
     extraPlugins?: StormtunnelPlugin[];
     emulator?: { pacing?: boolean; state?: Record<string, unknown> };
+    /**
+     * Bulk tests (hundreds of MiB): no pacing on either side, so they measure the client's own work. The
+     * realistic limits (~1 MB/s per session, protocol §9) would make them take minutes.
+     */
+    unpaced?: boolean;
   } = {},
 ): Promise<World> {
-  const emu = await startEmulator({ port: 0, autoApprove: true, ...(opts.emulator ?? {}) });
+  const emu = await startEmulator({
+    port: 0,
+    autoApprove: true,
+    ...(opts.unpaced ? UNPACED_EMULATOR : {}),
+    ...(opts.emulator ?? {}),
+  });
   const home = staticKeysHome(emu);
   const logger = captureLogger();
   const keys = { signedIn: true, calls: 0 };
@@ -120,7 +133,13 @@ export async function world(
     plugins: [
       staticKeys(keys),
       ...(opts.extraPlugins ?? []),
-      ssmTunnel({ reconnectDelay: '200ms', connectionWait: '10s', ...opts.plugin }),
+      ssmTunnel({
+        connectionWait: '10s',
+        ...opts.plugin,
+        ...(opts.unpaced
+          ? { dataChannel: { ...opts.plugin?.dataChannel, maxMessagesPerSecond: false } }
+          : {}),
+      }),
       retry({ baseDelay: '50ms', maxDelay: '500ms', jitter: false, maxRecoveryDuration: '20s' }),
     ],
     settings: DEFAULT_SETTINGS,

@@ -19,7 +19,7 @@ import {
 const { test, echo } = tunnelSuite('tunnel transfers');
 
 test('64 MiB on one connection, both ways, byte-exact; counters and the request log follow', async () => {
-  const w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port)], { unpaced: true });
   const set = await startAll(w);
   assert.is(statusOf(set, 'db').state, 'ready');
   const payload = data(64 * 1024 * 1024);
@@ -43,7 +43,7 @@ test('64 MiB on one connection, both ways, byte-exact; counters and the request 
 });
 
 test('200 concurrent connections of 1 MiB through one mux tunnel, each byte-exact', async () => {
-  const w = await world([tunnel('web', echo.port)]);
+  const w = await world([tunnel('web', echo.port)], { unpaced: true });
   const set = await startAll(w);
   const port = localPort(set, 'web');
   const payloads = Array.from({ length: 200 }, () => data(1024 * 1024));
@@ -71,7 +71,7 @@ test('a local client that stops reading holds the target back (bounded buffering
     };
     pump();
   });
-  const w = await world([tunnel('dl', source.port)]);
+  const w = await world([tunnel('dl', source.port)], { unpaced: true });
   const set = await startAll(w);
   const client: Socket = connect(localPort(set, 'dl'), '127.0.0.1');
   client.pause();
@@ -108,13 +108,13 @@ test('basic mode (old agent): sequential connections byte-exact, a second one wa
   const set = await startAll(w);
   const port = localPort(set, 'old');
   for (let i = 0; i < 3; i++) {
-    const p = data(1024 * 1024 + i);
+    const p = data(128 * 1024 + i);
     assert.is(await echoThrough(port, p), sha256(p));
     await waitFor(() => statusOf(set, 'old').connections === 0, 5000, 'connection closed');
   }
   // Two at once: the second is queued behind the first (documented), and both come out exact.
-  const a = data(256 * 1024);
-  const b = data(256 * 1024);
+  const a = data(64 * 1024);
+  const b = data(64 * 1024);
   const [ha, hb] = await Promise.all([echoThrough(port, a), echoThrough(port, b)]);
   assert.is(ha, sha256(a));
   assert.is(hb, sha256(b));
@@ -126,7 +126,7 @@ test('remote-host tunnel uses AWS-StartPortForwardingSessionToRemoteHost and for
   const w = await world([tunnel('rds', echo.port, { remoteHost: '127.0.0.1' })]);
   const set = await startAll(w);
   assert.is(statusOf(set, 'rds').target, `i-0123456789abcdef0 -> 127.0.0.1:${echo.port}`);
-  const p = data(4 * 1024 * 1024);
+  const p = data(512 * 1024);
   assert.is(await echoThrough(localPort(set, 'rds'), p), sha256(p));
   const start = w.emu.requests().find((r) => r.operation === 'StartSession');
   assert.is(start?.params.documentName, 'AWS-StartPortForwardingSessionToRemoteHost');
@@ -138,7 +138,7 @@ test('a token refresh does not cut open connections; resumes use freshly resolve
   const set = await startAll(w);
   const port = localPort(set, 'db');
   const callsBefore = w.keys.calls;
-  const payload = data(16 * 1024 * 1024);
+  const payload = data(2 * 1024 * 1024);
   const transfer = echoThrough(port, payload);
   // What the sso plugin raises after a silent refresh.
   await w.keys.api!.emit.tokenChanged({

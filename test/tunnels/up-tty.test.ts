@@ -87,7 +87,7 @@ import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from ${imp('
 const keys = { name: 'test-static-keys', apply(api) {
   api.hooks.resolveCredentials.tap(() => ({ accessKeyId: SEED_STATIC_ACCESS_KEY_ID, secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY }));
 } };
-export default { plugins: [keys, ssmTunnel({ reconnectDelay: '200ms' })], tunnels: ${JSON.stringify(tunnels)} };
+export default { plugins: [keys, ssmTunnel()], tunnels: ${JSON.stringify(tunnels)} };
 `,
   );
   const env = {
