@@ -69,7 +69,7 @@ export function forward(
   });
   stream.on('error', (err) => {
     fail(err, 'tunnel');
-    socket.destroy();
+    reset(socket);
   });
 
   const socketClosed = new Promise<void>((resolve) =>
@@ -84,8 +84,9 @@ export function forward(
   const streamClosed = new Promise<void>((resolve) =>
     stream.once('close', () => {
       if (!streamEnded) {
-        // Cut without an end (session lost or terminated): the client must see a reset, not a clean end.
-        socket.destroy();
+        // Cut without an end (session lost or terminated, target refused): the client must see a reset,
+        // never a clean end that passes truncated data off as complete.
+        reset(socket);
       } else {
         // Ended cleanly: flush what we wrote, and keep reading (into nowhere) so a client still writing can
         // finish and close; bounded in case it never does.
@@ -98,4 +99,14 @@ export function forward(
     }),
   );
   return Promise.all([socketClosed, streamClosed]).then(() => undefined);
+}
+
+/**
+ * Ends a local connection with RST. A plain destroy() sends FIN unless unread data happens to be in the
+ * receive buffer, so the same failure looked clean or reset at random.
+ */
+function reset(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket.readyState === 'opening' || typeof socket.resetAndDestroy !== 'function') socket.destroy();
+  else socket.resetAndDestroy();
 }

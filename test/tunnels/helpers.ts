@@ -16,7 +16,7 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { AgentSessionStats } from '../../src/emulator/agent/index.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { PluginApi, StormtunnelPlugin, TunnelConfig } from '../../src/engine/plugin.js';
-import type { TunnelSet, TunnelStatus } from '../../src/engine/types.js';
+import type { Clock, TunnelSet, TunnelStatus } from '../../src/engine/types.js';
 import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
 import { captureLogger, type LogRecord } from '../helpers/logger.js';
 import { withTimeout } from '../helpers/wait.js';
@@ -118,6 +118,8 @@ export async function world(
      * realistic limits (~1 MB/s per session, protocol §9) would make them take minutes.
      */
     unpaced?: boolean;
+    /** The engine's clock (a FakeClock drives the tunnels' and data channels' timers). */
+    clock?: Clock;
   } = {},
 ): Promise<World> {
   const emu = await startEmulator({
@@ -145,6 +147,7 @@ export async function world(
     settings: DEFAULT_SETTINGS,
     tunnels,
     logger,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const w: World = {
     emu,
