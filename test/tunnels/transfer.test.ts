@@ -19,7 +19,8 @@ import {
 const { test, echo } = tunnelSuite('tunnel transfers');
 
 test('64 MiB on one connection, both ways, byte-exact; counters and the request log follow', async () => {
-  const w = await world([tunnel('db', echo.port)]);
+  // 128 MiB moved: at the paced agent's ~0.85 MB/s that would take minutes.
+  const w = await world([tunnel('db', echo.port)], { emulator: { pacing: false } });
   const set = await startAll(w);
   assert.is(statusOf(set, 'db').state, 'ready');
   const payload = data(64 * 1024 * 1024);
@@ -43,7 +44,8 @@ test('64 MiB on one connection, both ways, byte-exact; counters and the request 
 });
 
 test('200 concurrent connections of 1 MiB through one mux tunnel, each byte-exact', async () => {
-  const w = await world([tunnel('web', echo.port)]);
+  // 400 MiB moved: at the paced agent's ~0.85 MB/s that would take minutes.
+  const w = await world([tunnel('web', echo.port)], { emulator: { pacing: false } });
   const set = await startAll(w);
   const port = localPort(set, 'web');
   const payloads = Array.from({ length: 200 }, () => data(1024 * 1024));
@@ -71,7 +73,8 @@ test('a local client that stops reading holds the target back (bounded buffering
     };
     pump();
   });
-  const w = await world([tunnel('dl', source.port)]);
+  // Up to 128 MiB downloaded: at the paced agent's ~0.85 MB/s that would take minutes.
+  const w = await world([tunnel('dl', source.port)], { emulator: { pacing: false } });
   const set = await startAll(w);
   const client: Socket = connect(localPort(set, 'dl'), '127.0.0.1');
   client.pause();
@@ -134,7 +137,8 @@ test('remote-host tunnel uses AWS-StartPortForwardingSessionToRemoteHost and for
 });
 
 test('a token refresh does not cut open connections; resumes use freshly resolved credentials', async () => {
-  const w = await world([tunnel('db', echo.port)]);
+  // 32 MiB moved: at the paced agent's ~0.85 MB/s that would take about 40 s.
+  const w = await world([tunnel('db', echo.port)], { emulator: { pacing: false } });
   const set = await startAll(w);
   const port = localPort(set, 'db');
   const callsBefore = w.keys.calls;
