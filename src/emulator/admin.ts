@@ -1,5 +1,6 @@
 // Admin API for tests and demos: in-process helpers (RunningEmulator.admin) and the same operations over
 // HTTP under /_emulator/. Never returns tokens or secrets.
+import { parseRealismValue, REALISM_KEYS } from './agent/index.js';
 import type { Emu } from './context.js';
 import { FaultError } from './faults.js';
 import { parseJsonBody, sendJson, type Exchange } from './http.js';
@@ -178,7 +179,15 @@ export function createAdmin(emu: Emu, reset: () => Promise<void>): EmulatorAdmin
           throw new AdminError(400, 'agentVersion must have four parts');
         settings.agentVersion = input.agentVersion;
       }
-      if (input.pacing !== undefined) emu.pacing = !!input.pacing;
+      // Checked first, applied after: a bad value changes nothing. New sessions get them.
+      const realism = { ...emu.dataChannel };
+      for (const k of REALISM_KEYS) {
+        if (input[k] === undefined) continue;
+        const r = parseRealismValue(k, input[k]);
+        if ('error' in r) throw new AdminError(400, r.error);
+        (realism as Record<string, unknown>)[k] = r.value;
+      }
+      emu.dataChannel = realism;
       if (input.autoApprove !== undefined) emu.autoApprove = !!input.autoApprove;
     },
     setInstance(instanceId: string, patch: InstancePatch) {
@@ -301,10 +310,10 @@ export async function handleAdmin(emu: Emu, admin: EmulatorAdmin, ex: Exchange):
         return ok(admin.advanceClock(ms));
       }
       case 'GET settings':
-        return ok({ settings: emu.store.state.settings, pacing: emu.pacing, autoApprove: emu.autoApprove });
+        return ok(settingsView(emu));
       case 'POST settings':
         admin.setSettings(body);
-        return ok({ settings: emu.store.state.settings, pacing: emu.pacing, autoApprove: emu.autoApprove });
+        return ok(settingsView(emu));
       case 'GET instances':
         return ok({ instances: emu.store.state.instances });
       case 'POST instances':
@@ -329,6 +338,15 @@ export async function handleAdmin(emu: Emu, admin: EmulatorAdmin, ex: Exchange):
     if (err instanceof AdminError) return sendJson(ex, err.status, { message: err.message });
     throw err;
   }
+}
+
+function settingsView(emu: Emu) {
+  return {
+    settings: emu.store.state.settings,
+    dataChannel: emu.dataChannel,
+    pacing: emu.dataChannel.pacing,
+    autoApprove: emu.autoApprove,
+  };
 }
 
 function sessionAction(

@@ -1,4 +1,4 @@
-// `stormtunnel emulator [--port N] [--state FILE] [--auto-approve] [--pacing] [--print-env]`:
+// `stormtunnel emulator [--port N] [--state FILE] [--auto-approve] [--no-pacing] [--print-env]`:
 // starts the emulator, prints its URL on the first line, optionally the environment to export, and
 // resolves once SIGINT/SIGTERM (or the given AbortSignal) has closed it.
 import { startEmulator } from './server.js';
@@ -9,6 +9,7 @@ export interface EmulatorCommandOptions {
   port?: number | string;
   state?: string;
   autoApprove?: boolean;
+  /** Agent pacing like the real one (default true). */
   pacing?: boolean;
   printEnv?: boolean;
   /** Stops the emulator like a signal would (for embedding and tests). */
@@ -40,7 +41,7 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions, io: Emula
     port,
     ...(state ? { state } : {}),
     autoApprove: !!opts.autoApprove,
-    pacing: !!opts.pacing,
+    pacing: opts.pacing !== false,
     ...(io.stderr ? { logger: (line: string) => io.stderr?.write(`${line}\n`) } : {}),
   });
   let out = `stormtunnel emulator listening on ${emulator.url}\n`;

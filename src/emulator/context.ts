@@ -1,5 +1,5 @@
 // What every handler needs: the records, the clock, the settings and where the emulator listens.
-import type { DataChannelRegistry } from './agent/types.js';
+import type { DataChannelRealism, DataChannelRegistry } from './agent/types.js';
 import type { Faults } from './faults.js';
 import type { RequestLog } from './request-log.js';
 import type { EmulatorSettings } from './state.js';
@@ -15,7 +15,8 @@ export interface Emu {
   url: string;
   startUrl: string;
   autoApprove: boolean;
-  pacing: boolean;
+  /** Realism switches given to each new session. */
+  dataChannel: DataChannelRealism;
   settings(): EmulatorSettings;
   logger: (line: string) => void;
 }

@@ -2,7 +2,7 @@
 // applies injected faults, records it in the request log, and hands data-channel upgrades to the agent.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createDataChannelRegistry } from './agent/index.js';
+import { createDataChannelRegistry, resolveRealism } from './agent/index.js';
 import { createAdmin, handleAdmin } from './admin.js';
 import type { Emu } from './context.js';
 import { Faults } from './faults.js';
@@ -47,7 +47,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url,
     startUrl: `${url}/start`,
     autoApprove: !!options.autoApprove,
-    pacing: !!options.pacing,
+    dataChannel: resolveRealism(options),
     settings: () => emu.store.state.settings,
     logger,
   };
@@ -61,7 +61,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     emu.faults.releaseAll();
     emu.log.clear();
     emu.autoApprove = !!options.autoApprove;
-    emu.pacing = !!options.pacing;
+    emu.dataChannel = resolveRealism(options);
     await old.closeAll();
   };
   const admin = createAdmin(emu, reset);

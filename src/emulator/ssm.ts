@@ -173,9 +173,9 @@ function startSession(ctx: Ctx): void {
     host: documentName === PORT_DOCUMENTS[1] ? (remoteHost ?? '') : instance.localAddress,
     ...(localPortNumber !== undefined ? { localPortNumber } : {}),
     agentVersion: instance.agentVersion ?? emu.settings().agentVersion,
-    pacing: emu.pacing,
+    ...emu.dataChannel,
     token,
-    onEvent: (event, detail) => emu.logger(`session ${sessionId}: ${event} ${safeDetail(detail)}`),
+    onEvent: (event, detail) => onAgentEvent(emu, sessionId, event, detail),
   });
   emu.store.ssmSessions.set(sessionId, {
     sessionId,
@@ -193,10 +193,31 @@ function startSession(ctx: Ctx): void {
   });
 }
 
-function safeDetail(detail: Record<string, unknown>): string {
-  // Event details come from the agent; drop anything that looks like a token before logging.
-  const clean = Object.fromEntries(Object.entries(detail).filter(([k]) => !/token|secret/i.test(k)));
-  return JSON.stringify(clean);
+/** Agent events that also go to the request log (service 'data-channel', operation = the event). */
+const LOGGED_EVENTS = new Set([
+  'rate-limit-exceeded',
+  'payload-limit-exceeded',
+  'target-connect-failed',
+  'terminated',
+]);
+
+function onAgentEvent(emu: Emu, sessionId: string, event: string, detail: Record<string, unknown>): void {
+  const clean = safeDetail(detail);
+  emu.logger(`session ${sessionId}: ${event} ${JSON.stringify(clean)}`);
+  // The agent can end a session without the API (client Flag 2, failed basic-mode dial): same as Terminate.
+  const rec = event === 'terminated' ? emu.store.ssmSessions.get(sessionId) : undefined;
+  if (rec) rec.status = 'Terminated';
+  if (LOGGED_EVENTS.has(event)) emu.log.event('data-channel', event, clean, emu.clock.now());
+}
+
+function safeDetail(detail: Record<string, unknown>): Record<string, string | number | boolean> {
+  // Event details come from the agent; drop anything that looks like a token and keep plain values.
+  const clean: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(detail)) {
+    if (/token|secret/i.test(k)) continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') clean[k] = v;
+  }
+  return clean;
 }
 
 function streamUrl(emu: Emu, sessionId: string, region: string): string {

@@ -1,18 +1,22 @@
 // Public types of the local AWS emulator. The state shape itself is declared with zod in state.ts;
 // its inferred type is re-exported here so that callers only import from one place.
+import type { DataChannelRealism } from './agent/types.js';
 import type { EmulatorState, EmulatorStateInput } from './state.js';
 
-export type { EmulatorState, EmulatorStateInput };
+export type { EmulatorState, EmulatorStateInput, DataChannelRealism };
 
-export interface EmulatorOptions {
+/**
+ * The data channel's realism switches (`pacing`, `clientMessageRateLimit`, `clientPayloadLimit`,
+ * `basicEagerDial`, `agentSessionState`, `clientClearsPause`, `agentStyleEnding`): all realistic by
+ * default, see "Realism" in src/emulator/README.md.
+ */
+export interface EmulatorOptions extends Partial<DataChannelRealism> {
   /** TCP port on 127.0.0.1; 0 picks an ephemeral port. */
   port?: number;
   /** Seed state (partial: missing top-level keys take the built-in seed's values). */
   state?: EmulatorStateInput;
   /** Approve every device authorization and PKCE authorization without a browser. */
   autoApprove?: boolean;
-  /** Pace the agent like the real one (1024 bytes then 1 ms). Off by default. */
-  pacing?: boolean;
   /** Injectable clock (ms since epoch) so token expiry follows a test's fake clock. */
   now?: () => number;
   /** Receives short operational lines (never secrets). Silent when absent. */
@@ -104,7 +108,8 @@ export interface SessionSummary {
   stats?: unknown;
 }
 
-export interface EmulatorSettingsInput {
+/** Runtime settings; the data-channel switches apply to sessions started afterwards. */
+export interface EmulatorSettingsInput extends Partial<DataChannelRealism> {
   accessTokenSeconds?: number;
   refreshTokenSeconds?: number;
   deviceCodeSeconds?: number;
@@ -113,7 +118,6 @@ export interface EmulatorSettingsInput {
   clientRegistrationSeconds?: number;
   authorizationCodeSeconds?: number;
   agentVersion?: string;
-  pacing?: boolean;
   autoApprove?: boolean;
 }
 

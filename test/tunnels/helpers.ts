@@ -12,7 +12,7 @@ import {
   SEED_STATIC_ACCESS_KEY_ID,
   SEED_STATIC_SECRET_ACCESS_KEY,
 } from '../../src/emulator/index.js';
-import type { RunningEmulator } from '../../src/emulator/index.js';
+import type { EmulatorOptions, RunningEmulator } from '../../src/emulator/index.js';
 import type { AgentSessionStats } from '../../src/emulator/agent/index.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { PluginApi, StormtunnelPlugin, TunnelConfig } from '../../src/engine/plugin.js';
@@ -105,14 +105,18 @@ export interface World {
 }
 
 /** Emulator options for bulk tests: the agent unpaced, the service's limits off. */
-export const UNPACED_EMULATOR = { pacing: false } as const;
+export const UNPACED_EMULATOR = {
+  pacing: false,
+  clientMessageRateLimit: false,
+  clientPayloadLimit: false,
+} as const;
 
 export async function world(
   tunnels: TunnelConfig[],
   opts: {
     plugin?: SsmTunnelOptions;
     extraPlugins?: StormtunnelPlugin[];
-    emulator?: { pacing?: boolean; state?: Record<string, unknown> };
+    emulator?: Omit<EmulatorOptions, 'port'> & { state?: Record<string, unknown> };
     /**
      * Bulk tests (hundreds of MiB): no pacing on either side, so they measure the client's own work. The
      * realistic limits (~1 MB/s per session, protocol §9) would make them take minutes.

@@ -19,6 +19,7 @@ import {
 const { test, echo } = tunnelSuite('tunnel transfers');
 
 test('64 MiB on one connection, both ways, byte-exact; counters and the request log follow', async () => {
+  // 128 MiB moved: at the realistic ~1 MB/s per session that would take minutes.
   const w = await world([tunnel('db', echo.port)], { unpaced: true });
   const set = await startAll(w);
   assert.is(statusOf(set, 'db').state, 'ready');
@@ -43,6 +44,7 @@ test('64 MiB on one connection, both ways, byte-exact; counters and the request 
 });
 
 test('200 concurrent connections of 1 MiB through one mux tunnel, each byte-exact', async () => {
+  // 400 MiB moved: at the realistic ~1 MB/s per session that would take minutes.
   const w = await world([tunnel('web', echo.port)], { unpaced: true });
   const set = await startAll(w);
   const port = localPort(set, 'web');
@@ -71,6 +73,7 @@ test('a local client that stops reading holds the target back (bounded buffering
     };
     pump();
   });
+  // Up to 128 MiB downloaded: at the realistic ~1 MB/s per session that would take minutes.
   const w = await world([tunnel('dl', source.port)], { unpaced: true });
   const set = await startAll(w);
   const client: Socket = connect(localPort(set, 'dl'), '127.0.0.1');

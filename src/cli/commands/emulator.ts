@@ -1,6 +1,6 @@
 // `stormtunnel emulator`: the local AWS emulator on 127.0.0.1, for trying stormtunnel without an AWS
 // account and for testing plugins against the real wire protocols.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../../engine/errors.js';
 import type { CommandRegistrar } from '../command.js';
 
@@ -13,7 +13,9 @@ export const registerEmulator: CommandRegistrar = (program: Command, run) => {
     .option('--port <port>', 'port to listen on (0 picks a free one)', '0')
     .option('--state <file>', 'seed state from a JSON or YAML file')
     .option('--auto-approve', 'approve sign-ins without the browser form')
-    .option('--pacing', 'pace the agent like the real one (1024 bytes then 1 ms)')
+    .option('--no-pacing', 'no agent pacing (AWS sends 1024 bytes, then sleeps 1 ms)')
+    // Pacing is the default now; --pacing stays accepted (hidden) for old scripts.
+    .addOption(new Option('--pacing').hideHelp())
     .option('--print-env', 'print the environment variables to export')
     .addHelpText(
       'after',
@@ -35,7 +37,7 @@ export const registerEmulator: CommandRegistrar = (program: Command, run) => {
               port,
               ...(opts.state ? { state: opts.state } : {}),
               autoApprove: Boolean(opts.autoApprove),
-              pacing: Boolean(opts.pacing),
+              pacing: opts.pacing !== false,
               printEnv: Boolean(opts.printEnv),
             },
             { stdout: ctx.io.stdout, stderr: ctx.io.stderr },

@@ -12,8 +12,10 @@ export type {
   AgentSessionOptions,
   AgentSessionStats,
   DataChannelFaults,
+  DataChannelRealism,
   DataChannelRegistry,
 } from './types.js';
+export { REALISTIC, REALISM_KEYS, parseRealismValue, resolveRealism } from './realism.js';
 
 const PATH_RE = /^\/v1\/data-channel\/([^/?#]+)$/;
 
@@ -59,7 +61,7 @@ export function createDataChannelRegistry(): DataChannelRegistry {
     },
 
     async closeAll(): Promise<void> {
-      for (const s of sessions.values()) s.terminate('emulator shutting down');
+      for (const s of sessions.values()) s.shutdown();
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

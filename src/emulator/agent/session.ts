@@ -25,13 +25,29 @@ import {
   type PortSessionProperties,
 } from '../../session-manager/types.js';
 import { agentSmuxKeepAlive, agentUsesMux } from '../../session-manager/versions.js';
+import { ClientLimits, type LimitViolation } from './client-limits.js';
 import { FaultLane, seededRandom } from './faults.js';
 import { OutputPump } from './pump.js';
-import type { AgentSession, AgentSessionOptions, AgentSessionStats, DataChannelFaults } from './types.js';
+import { resolveRealism } from './realism.js';
+import type {
+  AgentSession,
+  AgentSessionOptions,
+  AgentSessionStats,
+  DataChannelFaults,
+  DataChannelRealism,
+} from './types.js';
 
 const OPEN_TIMEOUT_MS = 10_000;
 /** After asking a target to close (FIN), destroy it if it lingers. */
 const TARGET_LINGER_MS = 2000;
+/** §6: how long the ending agent waits for its unacked messages to be acked. */
+const END_ACK_WAIT_MS = 2000;
+/** A socket we ended (FIN, no close frame) is destroyed if the peer does not close it. */
+const SOCKET_LINGER_MS = 1000;
+/** §5: addressed to the service; a client must ignore it quietly. Not a stream-data message. */
+const AGENT_SESSION_STATE = 'agent_session_state';
+/** Our choice of close code for a client the service cuts off (§9); AWS's own code is not known. */
+const POLICY_CLOSE_CODE = 1008;
 
 function toBuffer(data: WebSocket.RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -59,6 +75,9 @@ export class AgentSessionImpl implements AgentSession {
   private smux: SmuxSession | undefined;
   private basicTarget: Socket | undefined;
   private readonly targets = new Set<Socket>();
+  private readonly realism: DataChannelRealism;
+  /** Set while the ended session waits for its last acks (§6). */
+  private ending: { finish: () => void; timer: NodeJS.Timeout } | undefined;
   private readonly counters = {
     connections: 0,
     bytesToClient: 0,
@@ -70,6 +89,7 @@ export class AgentSessionImpl implements AgentSession {
   constructor(private readonly opts: AgentSessionOptions) {
     this.sessionId = opts.sessionId;
     this.token = opts.token;
+    this.realism = resolveRealism(opts);
     const random = opts.faultSeed !== undefined ? seededRandom(opts.faultSeed) : Math.random;
     this.outLane = new FaultLane<Buffer>(
       () => this.faults,
@@ -91,7 +111,7 @@ export class AgentSessionImpl implements AgentSession {
         this.seq.send(PayloadType.Output, chunk);
       },
       canSend: () => this.seq.writable && !this.terminatedFlag,
-      pacing: opts.pacing,
+      pacing: this.realism.pacing,
       onDrain: () => {
         this.smux?.notifyWritable();
         this.basicTarget?.resume();
@@ -162,31 +182,85 @@ export class AgentSessionImpl implements AgentSession {
   }
 
   sendChannelClosed(output: string): void {
-    this.sendChannelClosedFrame(output);
-    this.terminate('channel_closed', false);
+    this.end('channel_closed', output, false);
   }
 
-  terminate(reason = 'terminated', notifyClient = true): void {
+  terminate(reason = 'terminated'): void {
+    this.end(reason, this.exitOutput(), true);
+  }
+
+  /** Emulator shutdown: end at once, without waiting for acks. */
+  shutdown(): void {
+    this.end('emulator shutting down', this.exitOutput(), false);
+    this.ending?.finish();
+  }
+
+  private exitOutput(): string {
+    return `\n\nExiting session with sessionId: ${this.sessionId}.\n\n`;
+  }
+
+  /**
+   * Ends the session: nothing new is produced, targets close. §6: the agent waits up to 2 s for its unacked
+   * messages (when `waitForAcks`), then the service sends channel_closed and the socket is dropped without
+   * a close frame.
+   */
+  private end(reason: string, output: string, waitForAcks: boolean): void {
     if (this.terminatedFlag) return;
     this.terminatedFlag = true;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    if (notifyClient)
-      this.sendChannelClosedFrame(`\n\nExiting session with sessionId: ${this.sessionId}.\n\n`);
-    const ws = this.ws;
-    if (ws) {
-      this.dropConnection(ws);
-      ws.close(1000);
-      setTimeout(() => ws.terminate(), 1000).unref();
-    }
-    for (const f of this.frozen.splice(0)) f.terminate();
-    this.outLane.release(true);
     this.inLane.release(true);
-    this.seq.close();
     this.smux?.close();
     this.pump.close();
     for (const t of this.targets) t.destroy();
     this.targets.clear();
     this.event('terminated', { reason });
+    if (!this.realism.agentStyleEnding) {
+      this.sendChannelClosedFrame(output);
+      const ws = this.ws;
+      if (ws) {
+        this.dropConnection(ws);
+        ws.close(1000);
+        setTimeout(() => ws.terminate(), 1000).unref();
+      }
+      this.release();
+      return;
+    }
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      if (this.ending) clearTimeout(this.ending.timer);
+      this.ending = undefined;
+      const ws = this.ws;
+      const socket = this.rawSocket;
+      if (ws) this.dropConnection(ws);
+      this.release();
+      if (ws && socket) this.channelClosedThenDrop(ws, socket, output);
+    };
+    if (waitForAcks && this.ws && this.seq.unackedCount > 0) {
+      // The sequencer keeps resending meanwhile; acks are checked in onAck.
+      this.ending = { finish, timer: setTimeout(finish, END_ACK_WAIT_MS) };
+      this.ending.timer.unref();
+      return;
+    }
+    finish();
+  }
+
+  /** Frees what the ended session still held (sequencer, fault lanes, frozen sockets). */
+  private release(): void {
+    for (const f of this.frozen.splice(0)) f.terminate();
+    this.outLane.release(true);
+    this.seq.close();
+  }
+
+  /** §6: channel_closed (from the service), then the TCP connection ends without a WebSocket close frame. */
+  private channelClosedThenDrop(ws: WebSocket, socket: Duplex, output: string): void {
+    const drop = () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), SOCKET_LINGER_MS).unref();
+    };
+    if (ws.readyState !== WebSocket.OPEN) return drop();
+    ws.send(this.channelClosedFrame(output), drop);
   }
 
   /** A WebSocket upgraded for this session: wait for the open JSON and check its token. */
@@ -240,8 +314,12 @@ export class AgentSessionImpl implements AgentSession {
     this.rawSocket = socket;
     this.counters.connections++;
     this.event('connected', { connection: this.counters.connections, clientId });
+    const limits = new ClientLimits(this.realism.clientMessageRateLimit, this.realism.clientPayloadLimit);
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws || !isBinary) return;
+      // §9: every binary frame counts (stream data, acks, flags).
+      const tooFast = limits.onMessage();
+      if (tooFast) return this.cutOff(ws, tooFast);
       let msg: ClientMessage;
       try {
         msg = decodeMessage(toBuffer(data));
@@ -249,10 +327,15 @@ export class AgentSessionImpl implements AgentSession {
         this.event('frame-rejected', { message: (err as Error).message });
         return;
       }
-      if (msg.messageType === MessageType.InputStreamData) this.inLane.push(msg);
-      else if (msg.messageType === MessageType.Acknowledge) {
+      const tooBig = limits.onPayload(msg.payload.length);
+      if (tooBig) return this.cutOff(ws, tooBig);
+      if (msg.messageType === MessageType.InputStreamData) {
+        this.clearPause(msg.messageType);
+        this.inLane.push(msg);
+      } else if (msg.messageType === MessageType.Acknowledge) {
+        this.clearPause(msg.messageType);
         try {
-          this.seq.handleAck(parseAckContent(msg.payload).AcknowledgedMessageSequenceNumber);
+          this.onAck(parseAckContent(msg.payload).AcknowledgedMessageSequenceNumber);
         } catch (err) {
           this.event('frame-rejected', { message: (err as Error).message });
         }
@@ -266,8 +349,46 @@ export class AgentSessionImpl implements AgentSession {
     this.seq.attach({
       send: (frame, kind) => (kind === 'data' ? this.outLane.push(frame) : this.wsSend(frame)),
     });
-    if (this.handshake === 'none') this.startHandshake();
+    if (this.handshake === 'none') {
+      if (this.realism.agentSessionState) this.sendAgentSessionState();
+      this.startHandshake();
+    }
     this.pump.kick();
+  }
+
+  /** §9: the service closes the client's WebSocket; the session survives (the client may resume). */
+  private cutOff(ws: WebSocket, v: LimitViolation): void {
+    this.event(v.event, v.detail);
+    this.dropConnection(ws);
+    ws.close(POLICY_CLOSE_CODE, v.reason);
+    setTimeout(() => ws.terminate(), SOCKET_LINGER_MS).unref();
+  }
+
+  private onAck(seq: number): void {
+    this.seq.handleAck(seq);
+    if (this.ending && this.seq.unackedCount === 0) this.ending.finish();
+  }
+
+  /** §5: the agent clears a pause on every input_stream_data and acknowledge it receives. */
+  private clearPause(by: string): void {
+    if (!this.realism.clientClearsPause || !this.seq.paused || this.terminatedFlag) return;
+    this.seq.startPublication();
+    this.pump.kick();
+    this.event('pause-cleared', { by });
+  }
+
+  /** §5: sent before the handshake, seq 0, flags 3, outside the agent's stream numbering. */
+  private sendAgentSessionState(): void {
+    const payload = { SchemaVersion: 1, SessionState: 'Connected', SessionId: this.sessionId };
+    this.wsSend(
+      encodeMessage({
+        messageType: AGENT_SESSION_STATE,
+        sequenceNumber: 0,
+        flags: HeaderFlag.Ack,
+        payloadType: PayloadType.Undefined,
+        payload: Buffer.from(JSON.stringify(payload)),
+      }),
+    );
   }
 
   private dropConnection(ws: WebSocket): void {
@@ -287,6 +408,10 @@ export class AgentSessionImpl implements AgentSession {
   }
 
   private sendChannelClosedFrame(output: string): void {
+    this.wsSend(this.channelClosedFrame(output));
+  }
+
+  private channelClosedFrame(output: string): Buffer {
     const payload: ChannelClosedPayload = {
       MessageId: randomUUID(),
       CreatedDate: new Date().toISOString(),
@@ -296,14 +421,12 @@ export class AgentSessionImpl implements AgentSession {
       SchemaVersion: 1,
       Output: output,
     };
-    this.wsSend(
-      encodeMessage({
-        messageType: MessageType.ChannelClosed,
-        sequenceNumber: 0,
-        payloadType: PayloadType.Output,
-        payload: Buffer.from(JSON.stringify(payload)),
-      }),
-    );
+    return encodeMessage({
+      messageType: MessageType.ChannelClosed,
+      sequenceNumber: 0,
+      payloadType: PayloadType.Output,
+      payload: Buffer.from(JSON.stringify(payload)),
+    });
   }
 
   // ---- handshake ----
@@ -355,6 +478,8 @@ export class AgentSessionImpl implements AgentSession {
     const ns = Number(process.hrtime.bigint() - this.handshakeStart);
     this.seq.send(PayloadType.HandshakeComplete, buildHandshakeComplete(ns, ''));
     this.event('handshake-complete', { mode: this.mode, clientVersion, smuxKeepAlive: this.keepAlive });
+    // §7: basic mode dials at session start, so a server that speaks first greets at once.
+    if (this.mode === 'basic' && this.realism.basicEagerDial) this.dialBasic(true);
   }
 
   private setupSmux(clientVersion: string): void {
@@ -425,13 +550,12 @@ export class AgentSessionImpl implements AgentSession {
     return sock;
   }
 
-  private connectError(err: Error, detail: Record<string, unknown>): void {
+  private connectFailed(err: Error, detail: Record<string, unknown>): void {
     this.event('target-connect-failed', {
       ...detail,
       code: (err as NodeJS.ErrnoException).code,
       port: this.opts.portNumber,
     });
-    this.seq.send(PayloadType.Flag, encodeFlag(PortFlag.ConnectToPortError));
   }
 
   private bridge(stream: SmuxStream): void {
@@ -452,7 +576,10 @@ export class AgentSessionImpl implements AgentSession {
     });
     sock.on('error', (err) => {
       // Flag 3 goes into the sequence before the stream's FIN, so the client can attribute it.
-      if (!connected) this.connectError(err, { stream: stream.id });
+      if (!connected) {
+        this.connectFailed(err, { stream: stream.id });
+        this.seq.send(PayloadType.Flag, encodeFlag(PortFlag.ConnectToPortError));
+      }
       stream.destroy();
     });
     sock.on('close', (hadError) => {
@@ -477,11 +604,15 @@ export class AgentSessionImpl implements AgentSession {
     }
   }
 
-  private dialBasic(): Socket {
+  /** `atStart`: the dial when the session starts (§7), whose failure ends the session. */
+  private dialBasic(atStart = false): Socket {
     const t = this.dialTarget();
     this.basicTarget = t;
     let connected = false;
-    t.once('connect', () => (connected = true));
+    t.once('connect', () => {
+      connected = true;
+      this.event('target-connected', { atStart });
+    });
     t.on('data', (d: Buffer) => {
       // Data from a target the client already disconnected must not leak into the next connection.
       if (this.basicTarget !== t) return;
@@ -489,7 +620,14 @@ export class AgentSessionImpl implements AgentSession {
       if (!this.pump.enqueue(d)) t.pause();
     });
     t.on('error', (err) => {
-      if (!connected && this.basicTarget === t) this.connectError(err, {});
+      if (connected || this.basicTarget !== t) return;
+      this.basicTarget = undefined;
+      this.connectFailed(err, { atStart });
+      // §7: the agent's worker exits without a word (no Flag 3 in basic mode); the service tells the client.
+      if (atStart) this.terminate('target dial failed');
+      // The former lenient emulator answered Flag 3; kept only with basicEagerDial off.
+      else if (!this.realism.basicEagerDial)
+        this.seq.send(PayloadType.Flag, encodeFlag(PortFlag.ConnectToPortError));
     });
     t.on('close', () => {
       if (this.basicTarget === t) this.basicTarget = undefined;

@@ -3,7 +3,34 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-export interface AgentSessionOptions {
+/**
+ * How closely the data channel imitates AWS (docs: "Realism" in src/emulator/README.md). Every field
+ * defaults to the realistic behaviour; each can be turned off.
+ */
+export interface DataChannelRealism {
+  /** §8: the agent sends at most 1024 payload bytes per Output message, then sleeps 1 ms (default true). */
+  pacing: boolean;
+  /** §9: close the client's WebSocket above this many binary messages in any 1000 ms (default 1000). */
+  clientMessageRateLimit: number | false;
+  /** §9: close the client's WebSocket for a message payload above this many bytes (default 1024; a guess). */
+  clientPayloadLimit: number | false;
+  /**
+   * §7: basic mode dials the target when the session starts and a failed dial ends the session without a
+   * word (default true). false: the former lenient basic mode (dial on first data, Flag 3 on failure).
+   */
+  basicEagerDial: boolean;
+  /** §5: send `agent_session_state` before the handshake (default true). */
+  agentSessionState: boolean;
+  /** §5: every input_stream_data and acknowledge from the client clears pause_publication (default true). */
+  clientClearsPause: boolean;
+  /**
+   * §6: on ending, wait up to 2 s for acks, then channel_closed from the service, then the socket dropped
+   * without a close frame (default true). false: channel_closed and close code 1000 at once.
+   */
+  agentStyleEnding: boolean;
+}
+
+export interface AgentSessionOptions extends Partial<DataChannelRealism> {
   sessionId: string;
   documentName: 'AWS-StartPortForwardingSession' | 'AWS-StartPortForwardingSessionToRemoteHost';
   /** Target port to dial. */
@@ -13,8 +40,6 @@ export interface AgentSessionOptions {
   localPortNumber?: string;
   /** e.g. '3.3.1802.0' (mux capable); an old one like '3.0.161.0' gives basic mode. */
   agentVersion: string;
-  /** true: 1024 bytes then 1 ms sleep, like the real agent; false (default): unpaced. */
-  pacing: boolean;
   /** The TokenValue StartSession returned; the open JSON must carry the currently valid one. */
   token: string;
   /** For the emulator's request log; details never contain secrets. */
@@ -79,9 +104,9 @@ export interface AgentSession {
   killConnection(): void;
   /** Stops reading and writing the current connection without closing it (a silent network). */
   freezeConnection(): void;
-  /** channel_closed then end. */
+  /** The service's channel_closed with this Output, then the end (no wait for acks). */
   sendChannelClosed(output: string): void;
-  /** TerminateSession API: end the session, close target connections. */
+  /** TerminateSession API: end the session the agent's way (§6), close target connections. */
   terminate(reason?: string): void;
   readonly terminated: boolean;
   stats(): AgentSessionStats;
