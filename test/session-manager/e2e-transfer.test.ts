@@ -6,7 +6,11 @@ import WebSocket from 'ws';
 import { openDataChannel } from '../../src/session-manager/client.js';
 import { ConnectToPortError, HandshakeError } from '../../src/session-manager/errors.js';
 import { encodeMessage } from '../../src/session-manager/frame.js';
-import type { DataChannel, DataChannelOptions } from '../../src/session-manager/types.js';
+import type {
+  DataChannel,
+  DataChannelClosedInfo,
+  DataChannelOptions,
+} from '../../src/session-manager/types.js';
 import {
   closeStream,
   data,
@@ -149,15 +153,21 @@ test('ConnectToPortError: mux stream fails clearly, other streams keep working',
   await ch.terminate();
 });
 
-test('ConnectToPortError: basic mode fails the current stream', async () => {
+test('basic mode, refused port: the agent ends the session at its eager dial; the client hears channel_closed', async () => {
   const id = `basic-${n++}`;
+  // §7: basic mode dials at session start; a failed dial ends the session without a Flag 3, and the
+  // service tells the client with channel_closed.
   emu.registry.registerSession(sessionOptions(id, await refusedPort(), { agentVersion: '3.0.161.0' }));
-  const ch = await open(id);
-  const s = await ch.openStream();
-  const err = new Promise<Error>((r) => s.once('error', r));
-  s.write('hello');
-  assert.instance(await withTimeout(err, 10_000, 'basic error'), ConnectToPortError);
-  await ch.terminate();
+  const closed = new Promise<DataChannelClosedInfo>((r) => {
+    void open(id).then(
+      (ch) => {
+        ch.once('closed', r);
+      },
+      () => r({ reason: 'protocol-error' }),
+    );
+  });
+  const info = await withTimeout(closed, 10_000, 'the session to end');
+  assert.is(info.reason, 'channel-closed');
 });
 
 test('invalid token: the agent closes with policy violation and open fails', async () => {

@@ -127,7 +127,9 @@ export default { plugins: [keys, ssmTunnel()], tunnels: ${JSON.stringify(tunnels
   const payload = data(1024 * 1024);
   assert.is(await echoThrough(port('db'), payload), sha256(payload));
   await waitFor(
-    () => /1\.0 MiB/.test(row('db')) && (joined().match(/refused the connection/g) ?? []).length === 12,
+    () =>
+      / ready +0 +1\.0 MiB +1\.0 MiB /.test(row('db')) &&
+      (joined().match(/refused the connection/g) ?? []).length === 12,
     30_000,
     `the warnings and the counters; the screen:\n${shown()}`,
   );
