@@ -14,7 +14,7 @@ import type { ResolvedSsmTunnelOptions } from './types.js';
 /** One id per process, as the reference client does (the agent sees it in the open JSON). */
 const CLIENT_ID = randomUUID();
 
-const SETTLED = new Set(['ready', 'waiting-for-sign-in', 'failed', 'stopped']);
+const SETTLED = new Set(['ready', 'idle', 'waiting-for-sign-in', 'failed', 'stopped']);
 
 export class RunningTunnels implements TunnelSet {
   readonly tunnels: Tunnel[];

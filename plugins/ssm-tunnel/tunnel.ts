@@ -336,6 +336,15 @@ export class Tunnel {
     const upFor = api.clock.now() - this.readyAt;
     const young = this.state !== 'ready' || upFor < options.stableAfterMs;
     if (!young) this.outage = undefined;
+    if (!young && info.reason === 'channel-closed' && this.sockets.size === 0) {
+      // §9: the service ends sessions nobody uses (the administrator's idle timeout). Starting another at
+      // once would defeat that policy; the next local connection starts one instead.
+      api.logger.info(
+        `tunnel ${this.name}: session ${session.id} ended (${why}); the next connection starts a new one`,
+      );
+      this.setState('idle', `session ended by the service (${why}); the next connection starts a new one`);
+      return;
+    }
     this.loss = new SessionLostError(
       young
         ? `session ${session.id} ended ${Math.round(upFor)} ms after it started (${why}); is anything listening on port ${this.deps.config.remotePort} of ${this.deps.config.remoteHost ?? this.deps.config.target}?`
@@ -396,6 +405,7 @@ export class Tunnel {
   // ---- connections ----
 
   private onConnection(socket: Socket): void {
+    if (this.state === 'idle' && !this.stopped) void this.bringUp();
     this.sockets.add(socket);
     this.totalConnections++;
     socket.setNoDelay(true);

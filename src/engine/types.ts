@@ -179,8 +179,19 @@ export interface TokenEvent {
   how: 'sign-in' | 'refresh' | 'external';
 }
 
+/**
+ * `idle`: the service ended a session nobody was using (its idle timeout, protocol §9); the local port
+ * still listens and the next connection starts a new session.
+ */
 export type TunnelState =
-  'starting' | 'connecting' | 'ready' | 'reconnecting' | 'waiting-for-sign-in' | 'failed' | 'stopped';
+  | 'starting'
+  | 'connecting'
+  | 'ready'
+  | 'reconnecting'
+  | 'idle'
+  | 'waiting-for-sign-in'
+  | 'failed'
+  | 'stopped';
 
 export interface TunnelStateChange {
   tunnel: string;

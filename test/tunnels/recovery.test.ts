@@ -6,9 +6,11 @@ import { definePlugin } from '../../src/engine/plugin.js';
 import { FakeClock } from '../../src/engine/clock.js';
 import {
   data,
+  echoThrough,
   freePort,
   localPort,
   serveTcp,
+  sha256,
   startAll,
   statusOf,
   tunnel,
@@ -119,6 +121,25 @@ test('sessions that die right after they start: one outage, backoff, then failed
   assert.match(statusOf(set, 'db').detail ?? '', /ended \d+ ms after it started/);
   const retries = w.logs.filter((l) => /retrying in/.test(l.msg));
   assert.is(retries.length, 4);
+});
+
+test('the service ends an unused session: the tunnel idles, the port listens, the next connection starts one', async () => {
+  const w = await world([tunnel('db', echo.port)], { plugin: { stableAfter: '100ms' } });
+  const set = await startAll(w);
+  const first = statusOf(set, 'db').sessionId!;
+  const port = localPort(set, 'db');
+  const readyAt = Date.now();
+  // Older than stableAfter: its end is not a start-up failure.
+  await waitFor(() => Date.now() - readyAt > 150, 5000, 'the session to be stable');
+  w.emu.admin.terminateSession(first, 'Your session timed out due to inactivity and has been terminated.');
+  await waitFor(() => statusOf(set, 'db').state === 'idle', 10_000, 'idle');
+  assert.match(statusOf(set, 'db').detail ?? '', /^session ended by the service \(.+\); the next connection/);
+  assert.is(startSessions(w), 1, 'no session started while nobody uses the tunnel');
+  const p = data(64 * 1024);
+  assert.is(await echoThrough(port, p), sha256(p));
+  assert.is(startSessions(w), 2);
+  assert.is(statusOf(set, 'db').state, 'ready');
+  assert.is(localPort(set, 'db'), port, 'same port');
 });
 
 test('resume delays are the engine clock: a FakeClock holds ResumeSession until it moves', async () => {
