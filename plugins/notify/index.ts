@@ -67,7 +67,13 @@ export function notify(options?: NotifyOptions): StormtunnelPlugin {
       api.hooks.onReauthRequired.tapPromise(async (notice) => {
         const clickable = desktop?.reportsClicks ?? false;
         await api.services.notifier.notify(
-          reauthNotification(notice.session, notice.profile, clickable, () => signInFromClick(notice)),
+          reauthNotification(
+            notice.session,
+            notice.profile,
+            clickable,
+            () => signInFromClick(notice),
+            notice.neverSignedIn === true,
+          ),
         );
       });
 

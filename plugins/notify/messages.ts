@@ -19,13 +19,14 @@ export function reauthNotification(
   profile: string | undefined,
   clickable: boolean,
   onClick: () => void,
+  neverSignedIn = false,
 ): Notification {
+  // Only an existing sign-in can expire: a session never signed in here is said to be that.
+  const what = neverSignedIn ? `Not signed in to ${session}` : `Sign-in for ${session} expired`;
   return {
     key: notificationKeys.reauth(session),
     title: 'SSO Authentication Required',
-    message: clickable
-      ? `Sign-in for ${session} expired: click to sign in`
-      : `Sign-in for ${session} expired: run \`${signInCommand(session, profile)}\``,
+    message: clickable ? `${what}: click to sign in` : `${what}: run \`${signInCommand(session, profile)}\``,
     ...(clickable && { onClick }),
   };
 }

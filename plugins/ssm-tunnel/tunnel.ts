@@ -33,7 +33,10 @@ import type { ResolvedSsmTunnelOptions } from './types.js';
  * and name the AWS operation in brackets ("(StartSession)"), noise on a line that names the tunnel.
  */
 function shortLine(c: Classification): string {
-  const line = c.detail.startsWith(`${c.title}:`) ? c.detail : `${c.title}: ${c.detail}`;
+  // The title once, however many layers (sign-in error, recovery) put it in front.
+  let detail = c.detail;
+  while (detail.startsWith(`${c.title}: `)) detail = detail.slice(c.title.length + 2);
+  const line = `${c.title}: ${detail}`;
   return line.replace(/ \((?:(?:[A-Z][a-z]+){2,}|tunnel [^()]+)\)/g, '').replace(/\.$/, '');
 }
 
@@ -68,6 +71,7 @@ export class Tunnel {
   private draft: ConnectDraft | undefined;
   private session: Session | undefined;
   private server: Server | undefined;
+  private listening: Promise<void> | undefined;
   private localAddress: string | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly counters = { bytesIn: 0, bytesOut: 0 };
@@ -212,6 +216,16 @@ export class Tunnel {
     this.outage = undefined;
     if (c.class === 'token-expired') {
       this.setState('waiting-for-sign-in', `${line}; ${c.next}; the tunnel comes back after the sign-in`);
+      // The port listens while we wait: a client connecting now waits (connectionWait) instead of being
+      // refused, and is served once someone signs in.
+      if (!this.server) {
+        this.ensureListening().catch((listenErr: unknown) => {
+          if (this.stopped || this.state !== 'waiting-for-sign-in') return;
+          const lc = this.classify(listenErr);
+          this.failedExitCode = lc.exitCode;
+          this.setState('failed', `${shortLine(lc)}; ${lc.next}`);
+        });
+      }
       return;
     }
     void this.closeListener();
@@ -233,7 +247,7 @@ export class Tunnel {
     this.draft = draft;
     // Listening before StartSession: a port in use fails before any session, and the port stays open
     // (connections wait) while later attempts run.
-    if (!this.server) await this.listen();
+    await this.ensureListening();
     const scope: SessionScope = { tunnel: config.name, profile: draft.profile, region: draft.region };
     const started = await startSession(api, draft, this.boundPort() ?? draft.localPort);
     const session: Partial<Session> & { gone: boolean } = {
@@ -377,9 +391,16 @@ export class Tunnel {
     return this.server ? (this.server.address() as AddressInfo | null)?.port : undefined;
   }
 
+  /** One bind at a time: a sign-in may start an attempt while the waiting tunnel is still binding. */
+  private ensureListening(): Promise<void> {
+    if (this.server) return Promise.resolve();
+    this.listening ??= this.listen().finally(() => (this.listening = undefined));
+    return this.listening;
+  }
+
+  /** Binds the local port: the draft's (a plugin may amend it), else the config's (before any prepare). */
   private async listen(): Promise<void> {
-    const draft = this.draft;
-    if (!draft) throw new Error('listen before prepare');
+    const draft = this.draft ?? this.deps.config;
     const server = createServer((socket) => this.onConnection(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -388,6 +409,10 @@ export class Tunnel {
         resolve();
       });
     });
+    if (this.stopped) {
+      server.close();
+      return;
+    }
     server.on('error', (err) => this.deps.api.logger.error(`tunnel ${this.name}: listener: ${err.message}`));
     this.server = server;
     const a = server.address() as AddressInfo;

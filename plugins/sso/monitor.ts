@@ -14,7 +14,10 @@ export function startMonitor(api: PluginApi, sessions: SsoSessionManager): () =>
     const before = sessions.lastSeenExpiry.get(ref.name);
     const t = await sessions.read(ref);
     if (!t) return;
-    if (before !== undefined && t.expiresAt.getTime() > before) {
+    // A token we had not seen (never signed in here) or a newer one: another process or the AWS CLI signed
+    // in; tunnels waiting for a sign-in come back on this.
+    const valid = t.expiresAt.getTime() > api.clock.now();
+    if (valid && (before === undefined || t.expiresAt.getTime() > before)) {
       raised.delete(ref.name);
       await api.emit.tokenChanged({ session: ref.name, expiresAt: t.expiresAt, how: 'external' });
     }

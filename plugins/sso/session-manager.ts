@@ -120,15 +120,21 @@ export class SsoSessionManager {
         ? 'the sign-in has expired and could not be refreshed'
         : 'the sign-in has expired'
       : 'not signed in';
-    await this.raiseReauth(ref, why, opts.profile);
+    await this.raiseReauth(ref, why, opts.profile, !current);
     throw new SignInRequiredError(ref, why, opts.profile);
   }
 
-  async raiseReauth(ref: SsoSessionRef, reason: string, profile?: string): Promise<void> {
+  async raiseReauth(
+    ref: SsoSessionRef,
+    reason: string,
+    profile?: string,
+    neverSignedIn = false,
+  ): Promise<void> {
     await this.api.emit.reauthRequired({
       session: ref.name,
       ...(profile ? { profile } : {}),
       reason,
+      ...(neverSignedIn ? { neverSignedIn } : {}),
       signIn: async () => {
         await this.signIn(ref, {});
       },

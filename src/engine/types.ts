@@ -134,6 +134,8 @@ export interface ReauthNotice {
   session: string;
   profile?: string;
   reason: string;
+  /** No sign-in of this session was found at all (nothing expired): messages must not say "expired". */
+  neverSignedIn?: boolean;
   /** Starts the sign-in for this session; what a notification click calls. */
   signIn: () => Promise<void>;
 }

@@ -50,6 +50,7 @@ let env: NodeJS.ProcessEnv;
 let browserMarker: string;
 const session = uniqueSession('reauth');
 const other = uniqueSession('other');
+const third = uniqueSession('third');
 const savedBus = process.env.DBUS_SESSION_BUS_ADDRESS;
 
 base.before(async () => {
@@ -65,6 +66,17 @@ sso_role_name = AdministratorAccess
 region = us-east-1
 
 [sso-session ${other}]
+sso_start_url = ${emu.startUrl}
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+
+[profile third]
+sso_session = ${third}
+sso_account_id = 111111111111
+sso_role_name = AdministratorAccess
+region = us-east-1
+
+[sso-session ${third}]
 sso_start_url = ${emu.startUrl}
 sso_region = us-east-1
 sso_registration_scopes = sso:account:access
@@ -296,6 +308,45 @@ test('not signed in: `up --no-sign-in` on a terminal waits and opens no browser;
   } finally {
     if (up) await interrupt(up);
     rmSync(browserMarker, { force: true });
+    await recorder.close();
+  }
+});
+
+test('never signed in: the port listens while `up` waits; `login` in another terminal brings the tunnel back and serves the waiting connection', async () => {
+  const recorder = await startNotificationRecorder();
+  const config = writeConfig('third.config.json', 'third', { refreshCheckInterval: '1s' });
+  let up: PtyProc | undefined;
+  try {
+    up = spawnCliInPty(['--config', config, 'up', '--no-sign-in'], { cwd: dir, env });
+    const waiting = await waitForState(up, 'waiting-for-sign-in', 40_000);
+    assert.match(waiting.detail ?? '', /not signed in/);
+    assert.not.match(waiting.detail ?? '', /expired/);
+    // What the warning and the notification say is true: nothing expired, the session was never signed in.
+    await recorder.waitFor(1, 15_000);
+    assert.is(
+      recorder.calls[0]?.body,
+      `Not signed in to ${third}: run \`stormtunnel login --sso-session ${third}\``,
+    );
+    let address = waiting.localAddress;
+    for (let i = 0; i < 150 && !address; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      address = (await tunnelStatus())?.db?.localAddress;
+    }
+    assert.ok(address, `the port listens while waiting\n${up.text().slice(-2000)}`);
+    const port = Number(address.split(':').pop());
+    // A client connects now: it is accepted and waits for the sign-in instead of being refused.
+    const payload = data(64 * 1024);
+    const served = echoThrough(port, payload, 60_000).catch((e: Error) => e.message);
+    const signedIn = await login('third');
+    assert.is(signedIn.code, 0, signedIn.stderr);
+    const back = await waitForState(up, 'ready', 30_000);
+    assert.is(Number(back.localAddress?.split(':').pop()), port, 'the same port');
+    assert.is(await served, sha256(payload), 'the connection made while waiting is served');
+    assert.not.ok(existsSync(browserMarker), 'up never opened a browser');
+    assert.is(await interrupt(up), 0, up.text().slice(-3000));
+    up = undefined;
+  } finally {
+    if (up) await interrupt(up);
     await recorder.close();
   }
 });
