@@ -28,6 +28,7 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
   const opts = parsePluginOptions('ssm-tunnel', optionsSchema, options);
   const resolved: ResolvedSsmTunnelOptions = {
     connectionWaitMs: opts.connectionWait ?? 30_000,
+    wakeCheckMs: 3000,
     stableAfterMs: opts.stableAfter ?? 30_000,
     pingIntervalMs: opts.dataChannel?.pingInterval ?? 5000,
     deadAfterMs: opts.dataChannel?.deadAfter ?? 20_000,
@@ -66,6 +67,10 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
         running.add(set);
         set.start();
         return set;
+      });
+
+      api.hooks.onWake.tap(() => {
+        for (const set of running) set.onWake();
       });
 
       // A sign-in here or in another terminal (seen by the sso monitor) brings waiting tunnels back.

@@ -72,6 +72,10 @@ export class RunningTunnels implements TunnelSet {
     for (const t of this.tunnels) t.onSignIn();
   }
 
+  onWake(): void {
+    for (const t of this.tunnels) t.onWake();
+  }
+
   stop(): Promise<void> {
     this.stopping ??= Promise.all(this.tunnels.map((t) => t.stop())).then(() => undefined);
     return this.stopping;

@@ -130,6 +130,12 @@ export class Tunnel {
     return this.bringing;
   }
 
+  /** The machine woke: the data channel's connection may be dead without knowing it; find out now. */
+  onWake(): void {
+    if (this.stopped) return;
+    this.session?.channel.checkAlive(this.deps.options.wakeCheckMs);
+  }
+
   /** A sign-in happened somewhere: try again if we were waiting for one. */
   onSignIn(): void {
     if (this.state === 'waiting-for-sign-in' && !this.stopped) void this.bringUp();

@@ -44,6 +44,8 @@ export interface SsmTunnelOptions {
 /** Validated options, durations in ms. */
 export interface ResolvedSsmTunnelOptions {
   connectionWaitMs: number;
+  /** After a wake, how long a data channel has to answer a ping before it is resumed. */
+  wakeCheckMs: number;
   stableAfterMs: number;
   pingIntervalMs: number;
   deadAfterMs: number;

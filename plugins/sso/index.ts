@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { classifyProfile } from '../../src/aws/index.js';
 import { duration } from '../../src/config/schema.js';
 import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
-import { startMonitor } from './monitor.js';
+import { startMonitor, type TokenMonitor } from './monitor.js';
 import { RoleCredentials } from './role-credentials.js';
 import { allSessions, readAwsConfig, sessionByName, sessionForProfile } from './session-ref.js';
 import { SsoSessionManager } from './session-manager.js';
@@ -123,8 +123,13 @@ export function sso(options: SsoOptions = {}): StormtunnelPlugin {
         return report;
       });
 
+      let monitor: TokenMonitor | undefined;
       api.hooks.onStart.tap((ctx) => {
-        if (ctx.longRunning) startMonitor(api, sessions);
+        if (ctx.longRunning) monitor = startMonitor(api, sessions);
+      });
+      // After a sleep the token may be near expiry or renewed elsewhere: check now, not at the next tick.
+      api.hooks.onWake.tapPromise(async () => {
+        await monitor?.checkNow();
       });
     },
   };

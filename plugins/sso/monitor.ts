@@ -5,7 +5,13 @@ import type { PluginApi } from '../../src/engine/plugin.js';
 import type { SsoSessionManager } from './session-manager.js';
 import type { SsoSessionRef } from './types.js';
 
-export function startMonitor(api: PluginApi, sessions: SsoSessionManager): () => void {
+export interface TokenMonitor {
+  /** Checks every session in use now (after a wake), besides the periodic checks. */
+  checkNow(): Promise<void>;
+  stop(): void;
+}
+
+export function startMonitor(api: PluginApi, sessions: SsoSessionManager): TokenMonitor {
   const raised = new Set<string>();
   // Per session, the refresh token the service refused for good: asking again with it every check only
   // repeats the failure (and its warning); a new sign-in (a new refresh token) ends the wait.
@@ -51,13 +57,18 @@ export function startMonitor(api: PluginApi, sessions: SsoSessionManager): () =>
       );
     }
   };
-  return api.every(api.settings.refreshCheckIntervalMs, async () => {
-    for (const ref of sessions.active.values()) {
-      await check(ref).catch((err: unknown) =>
-        api.logger.error(`token check of ${ref.name} failed`, { err }),
-      );
-    }
-  });
+  // One pass at a time: a wake and the periodic check must not refresh the same token twice.
+  let running: Promise<void> | undefined;
+  const checkAll = (): Promise<void> =>
+    (running ??= (async () => {
+      for (const ref of sessions.active.values()) {
+        await check(ref).catch((err: unknown) =>
+          api.logger.error(`token check of ${ref.name} failed`, { err }),
+        );
+      }
+    })().finally(() => (running = undefined)));
+  const stop = api.every(api.settings.refreshCheckIntervalMs, checkAll);
+  return { checkNow: checkAll, stop };
 }
 
 function isSignInRequired(err: unknown): boolean {

@@ -1,5 +1,6 @@
 // The engine: applies plugins, owns the hooks, timers and services, and is the only caller of hooks.
 import { systemClock } from './clock.js';
+import { startWakeDetector } from './wake-detector.js';
 import { isPluginError, PluginError, StormtunnelError, UsageError } from './errors.js';
 import { BAIL_HOOKS, createHooks, HOOK_KINDS, ISOLATED_HOOKS } from './hooks.js';
 import type { EngineHooks, HookName, StartContext, TapOnlyHook, TapOnlyHooks } from './hooks.js';
@@ -37,6 +38,11 @@ export interface EngineOptions {
   tunnels?: readonly TunnelConfig[];
   logger: Logger;
   clock?: Clock;
+  /**
+   * Long-running engines watch for the machine waking from sleep and raise onWake (default on).
+   * `monotonicNow` is a clock that stops during suspend (default performance.now); tests inject one.
+   */
+  wakeDetection?: false | { monotonicNow?: () => number; intervalMs?: number; thresholdMs?: number };
   /** Services given by the host (tests, the CLI); plugins' `provide` overrides these, defaults fill the rest. */
   services?: Partial<Services>;
 }
@@ -160,6 +166,22 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
     async start(context) {
       await hooks.onStart.promise(context);
+      if (context.longRunning && options.wakeDetection !== false) {
+        const stop = startWakeDetector({
+          clock,
+          ...options.wakeDetection,
+          onWake: (event) => {
+            logger.info(
+              `woke after about ${Math.round(event.awayMs / 1000)} s away: checking sign-ins and tunnels`,
+              {
+                detectedBy: event.detectedBy,
+              },
+            );
+            void hooks.onWake.promise(event);
+          },
+        });
+        cancelTimers.add(stop);
+      }
     },
 
     async resolveCredentials(request) {

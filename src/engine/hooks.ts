@@ -22,6 +22,7 @@ import type {
   TunnelStartRequest,
   TunnelStateChange,
   Veto,
+  WakeEvent,
 } from './types.js';
 
 export interface StartContext {
@@ -66,6 +67,8 @@ export function createHooks() {
     ),
     /** A tunnel changed state; taps are isolated. */
     onTunnelState: new AsyncParallelHook<[TunnelStateChange]>(['change'], 'onTunnelState'),
+    /** The machine woke from sleep (or the clock jumped): check tokens and connections now; isolated. */
+    onWake: new AsyncParallelHook<[WakeEvent]>(['event'], 'onWake'),
     /** The engine starts; long-running plugins start their monitors here. */
     onStart: new AsyncSeriesHook<[StartContext]>(['context'], 'onStart'),
     /** The engine stops; taps are isolated, each should release what it holds. */
@@ -93,6 +96,7 @@ export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze({
   collectStatus: 'series-waterfall',
   startTunnels: 'series-bail',
   onTunnelState: 'parallel',
+  onWake: 'parallel',
   onStart: 'series',
   onShutdown: 'parallel',
 });

@@ -404,3 +404,11 @@ export interface Settings {
   shareWithAwsCli: boolean;
   notifications: boolean;
 }
+
+/** The process was away (the machine slept, the wall clock jumped, the process was frozen). */
+export interface WakeEvent {
+  /** How long it was away, as far as can be told (ms). */
+  awayMs: number;
+  /** Which sign saw it: the wall clock moved against the monotonic clock, or a timer fired far too late. */
+  detectedBy: 'clock-jump' | 'late-timer';
+}

@@ -196,6 +196,23 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     return new Promise<TunnelStream>((resolve, reject) => this.basicWaiters.push({ resolve, reject }));
   }
 
+  checkAlive(timeoutMs = 3000): void {
+    const ws = this.ws;
+    if (!ws || this.state !== 'open') return;
+    const asked = this.timers.now();
+    try {
+      ws.ping();
+    } catch {
+      /* close follows */
+    }
+    this.timers.setTimeout(() => {
+      if (ws !== this.ws || this.lastReceived >= asked) return;
+      this.log('dead-endpoint', { afterCheck: true, silentMs: this.timers.now() - this.lastReceived });
+      this.onLost(ws, `no answer within ${timeoutMs} ms of a liveness check`, 0);
+      ws.terminate();
+    }, timeoutMs);
+  }
+
   async terminate(): Promise<void> {
     if (this.state === 'closed') return;
     this.terminating = true;

@@ -351,6 +351,11 @@ export interface DataChannel {
    * stream has closed (then DisconnectToPort was sent).
    */
   openStream(): Promise<TunnelStream>;
+  /**
+   * Pings now and treats the connection as lost (resume) when nothing arrives within `timeoutMs` (default
+   * 3000): after a wake from sleep a WebSocket is often dead without knowing it.
+   */
+  checkAlive(timeoutMs?: number): void;
   /** Sends Flag TerminateSession, waits (bounded) for its ack, closes. */
   terminate(): Promise<void>;
   /** Closes the WebSocket without ending the session (it could be resumed by another client). */

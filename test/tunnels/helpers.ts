@@ -14,7 +14,7 @@ import {
 } from '../../src/emulator/index.js';
 import type { EmulatorOptions, RunningEmulator } from '../../src/emulator/index.js';
 import type { AgentSessionStats } from '../../src/emulator/agent/index.js';
-import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { createEngine, type Engine, type EngineOptions } from '../../src/engine/engine.js';
 import type { PluginApi, StormtunnelPlugin, TunnelConfig } from '../../src/engine/plugin.js';
 import type { Clock, TunnelSet, TunnelStatus } from '../../src/engine/types.js';
 import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
@@ -124,6 +124,8 @@ export async function world(
     unpaced?: boolean;
     /** The engine's clock (a FakeClock drives the tunnels' and data channels' timers). */
     clock?: Clock;
+    /** The engine's wake detection (only runs once `engine.start({ longRunning: true })` is called). */
+    wakeDetection?: EngineOptions['wakeDetection'];
   } = {},
 ): Promise<World> {
   const emu = await startEmulator({
@@ -152,6 +154,7 @@ export async function world(
     tunnels,
     logger,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.wakeDetection ? { wakeDetection: opts.wakeDetection } : {}),
   });
   const w: World = {
     emu,

@@ -142,6 +142,31 @@ test('the service ends an unused session: the tunnel idles, the port listens, th
   assert.is(localPort(set, 'db'), port, 'same port');
 });
 
+test('after a wake from sleep a dead connection is found and resumed at once, not after deadAfter', async () => {
+  // The monotonic clock stops during suspend while the wall clock goes on (Linux): the test moves it back.
+  let monoOffset = 0;
+  const w = await world([tunnel('db', echo.port)], {
+    plugin: { dataChannel: { deadAfter: '10m' } },
+    wakeDetection: { monotonicNow: () => performance.now() - monoOffset, intervalMs: 50, thresholdMs: 2000 },
+  });
+  await w.engine.start({ longRunning: true });
+  const set = await startAll(w);
+  const id = statusOf(set, 'db').sessionId!;
+  // The network died while the lid was closed: the connection is silent, nothing closed it.
+  w.emu.admin.freezeSession(id);
+  monoOffset = 60_000;
+  await waitFor(
+    () => w.emu.requests().some((r) => r.operation === 'ResumeSession' && r.status === 200),
+    20_000,
+    'a resume after the wake',
+  );
+  assert.ok(w.logs.some((l) => /woke after about 60 s away/.test(l.msg)));
+  await waitFor(() => statusOf(set, 'db').state === 'ready', 10_000, 'ready again');
+  const p = data(64 * 1024);
+  assert.is(await echoThrough(localPort(set, 'db'), p), sha256(p));
+  assert.is(statusOf(set, 'db').sessionId, id, 'the same session');
+});
+
 test('resume delays are the engine clock: a FakeClock holds ResumeSession until it moves', async () => {
   const clock = new FakeClock(Date.now());
   const wait = definePlugin({
