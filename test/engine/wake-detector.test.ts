@@ -30,7 +30,7 @@ test('a timer that fires far later than asked is a wake (platforms whose monoton
   let due: (() => void) | undefined;
   const clock: Clock = {
     now: () => now,
-    setTimeout: (fn) => ((due = fn), { id: 1 }) as TimerHandle,
+    setTimeout: (fn) => ((due = fn), { id: 1 }),
     clearTimeout: () => (due = undefined),
     sleep: async () => undefined,
   };
