@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FakeClock } from '../../src/engine/clock.js';
-import type { Clock, TimerHandle, WakeEvent } from '../../src/engine/types.js';
+import type { Clock, WakeEvent } from '../../src/engine/types.js';
 import { startWakeDetector } from '../../src/engine/wake-detector.js';
 
 test('a jump of the wall clock against the monotonic clock is a wake; ordinary ticks are not', async () => {
