@@ -96,7 +96,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       });
     })());
 
-  logger(`emulator listening on ${url}`);
   return {
     url,
     port: address.port,

@@ -99,6 +99,9 @@ test('runEmulatorCommand: first line, --print-env, --state, stops on abort', asy
   stdout.on('data', (d: Buffer) => (text += d.toString()));
   const ac = new AbortController();
   let running: RunningEmulator | undefined;
+  let errText = '';
+  const stderr = new PassThrough();
+  stderr.on('data', (d: Buffer) => (errText += d.toString()));
   const done = runEmulatorCommand(
     {
       port: 0,
@@ -108,10 +111,11 @@ test('runEmulatorCommand: first line, --print-env, --state, stops on abort', asy
       signal: ac.signal,
       onReady: (e) => (running = e),
     },
-    { stdout },
+    { stdout, stderr },
   );
   for (let i = 0; i < 100 && !running; i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(running);
+  assert.not.match(errText, /listening/, 'one "listening" line, on stdout');
   const lines = text.trimEnd().split('\n');
   assert.match(lines[0] ?? '', /^stormtunnel emulator listening on http:\/\/127\.0\.0\.1:\d+$/);
   assert.is(lines[0], `stormtunnel emulator listening on ${running.url}`);

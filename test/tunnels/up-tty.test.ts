@@ -164,6 +164,8 @@ export default { plugins: [keys, ssmTunnel()], tunnels: ${JSON.stringify(tunnels
     30_000,
     `stopped; the screen:\n${shown()}`,
   );
+  // What it is doing while it stops is said on a terminal too (it waits for TerminateSession).
+  assert.match(joined(), /^stopping: terminating the sessions of 4 tunnel\(s\)$/m, shown());
   tmux('send-keys', '-t', 'up', 'echo "exit=$?"; seq 1 40', 'Enter');
   await waitFor(() => /\n40\n\$ ?$/.test(joined().trimEnd()), 10_000, `seq; the screen:\n${shown()}`);
   const after = screen();

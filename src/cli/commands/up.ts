@@ -104,7 +104,9 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
-  if (code === 0) say(`stopping: terminating the sessions of ${set.status().length} tunnel(s)`);
+  // On a terminal the line replaces the "^C" the terminal echoed, so it starts its own line.
+  const erase = view ? '\r\x1b[K' : '';
+  if (code === 0) say(`${erase}stopping: terminating the sessions of ${set.status().length} tunnel(s)`);
   else say('stormtunnel: every tunnel failed; nothing left to run');
   unsubscribe();
   await set.stop();
