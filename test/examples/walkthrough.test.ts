@@ -7,7 +7,8 @@
 // local port 15432 become free ports, and `.tmp/walkthrough` gets a unique suffix. STORMTUNNEL_FROM_SOURCE=1
 // runs the sources under test (a dist/ of a shared checkout may be older).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -46,6 +47,12 @@ function blocks(): { terminal: number; script: string }[] {
   }));
 }
 
+/**
+ * npx keeps state in its cache (~/.npm/_npx); a private one keeps the test independent of the user's cache
+ * and of another npx running at the same time.
+ */
+const npmCache = mkdtempSync(join(tmpdir(), 'stormtunnel-npx-cache-'));
+
 /** Runs a script in bash, in its own process group (a terminal's foreground job). */
 function terminal(script: string): Terminal {
   const env: NodeJS.ProcessEnv = {
@@ -53,6 +60,7 @@ function terminal(script: string): Terminal {
     NO_COLOR: '1',
     STORMTUNNEL_FROM_SOURCE: '1',
     npm_config_update_notifier: 'false',
+    npm_config_cache: npmCache,
   };
   for (const k of ['AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE', 'XDG_STATE_HOME'])
     delete env[k];
@@ -101,6 +109,7 @@ test.after(async () => {
     }
   }
   rmSync(join(REPO_ROOT, dir), { recursive: true, force: true });
+  rmSync(npmCache, { recursive: true, force: true });
 });
 
 const withCurl = testIf(test, commandExists('curl'), 'curl is needed by the README walkthrough');
