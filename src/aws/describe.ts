@@ -71,7 +71,16 @@ export function describeProfiles(config: SharedConfig): ProfileRow[] {
     for (const e of errors) row.errors.push(e.message);
     for (const d of config.diagnostics) {
       if (!mine(d.file, d.line)) continue;
-      if (d.severity === 'error') row.errors.push(formatWarning(d));
+      // The same words (file and line) as every command that stops on this line.
+      if (d.severity === 'error')
+        row.errors.push(
+          new AwsConfigError({
+            file: d.file,
+            ...(d.line !== undefined ? { line: d.line } : {}),
+            home: config.home,
+            detail: d.message,
+          }).message,
+        );
       else row.warnings.push(formatWarning(d));
     }
     for (const w of warnings) {

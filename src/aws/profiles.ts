@@ -1,4 +1,5 @@
 // Profile typing (the SDK's order of checks), role chains (the AWS CLI's rules) and the `profiles` listing.
+import { closest } from '../config/suggest.js';
 import { AwsConfigError } from './errors.js';
 import { resolveRegion } from './shared-config.js';
 import type {
@@ -83,20 +84,38 @@ function val(values: Record<string, string>, key: string): string | undefined {
   return Object.hasOwn(values, key) ? values[key] : undefined;
 }
 
+/** The one message for a profile that is not in the files, whichever command (or AWS_PROFILE) named it. */
+export function undefinedProfileError(config: SharedConfig, name: string): AwsConfigError {
+  const known = [...config.profiles.keys()];
+  return new AwsConfigError({
+    file: config.configFile.path,
+    home: config.home,
+    profile: name,
+    detail:
+      `profile "${name}" is not defined; add [profile ${name}] (or [${name}] in the credentials file)` +
+      (known.length ? ` or use one of: ${known.slice(0, 10).join(', ')}` : ''),
+  });
+}
+
 export function getProfile(config: SharedConfig, name: string): Profile {
   const p = config.profiles.get(name);
-  if (!p) {
-    const known = [...config.profiles.keys()];
-    throw new AwsConfigError({
-      file: config.configFile.path,
-      home: config.home,
-      profile: name,
-      detail:
-        `profile "${name}" is not defined; add [profile ${name}] (or [${name}] in the credentials file)` +
-        (known.length ? ` or use one of: ${known.slice(0, 10).join(', ')}` : ''),
-    });
-  }
+  if (!p) throw undefinedProfileError(config, name);
   return p;
+}
+
+/**
+ * Keys nobody reads that are one typo away from a known key (`sso_acount_id` -> `sso_account_id`), when the
+ * section does not also have the right spelling. Hyphen and case variants have their own warnings.
+ */
+export function misspeltKeys(values: Record<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const k of Object.keys(values)) {
+    const normal = k.replace(/-/g, '_').toLowerCase();
+    if (KNOWN_KEYS.has(normal)) continue;
+    const guess = closest(normal, [...KNOWN_KEYS]);
+    if (guess !== undefined && !has(values, guess)) out.set(k, guess);
+  }
+  return out;
 }
 
 export function isStaticProfile(values: Record<string, string>): boolean {

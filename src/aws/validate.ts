@@ -5,10 +5,12 @@ import {
   classifyProfile,
   getProfile,
   hyphenatedKeys,
+  misspeltKeys,
   originOf,
   parseDuration,
   parseRoleArn,
   resolveRoleChain,
+  undefinedProfileError,
   upperCaseKeys,
 } from './profiles.js';
 import type { ConfigDiagnostic, NamedSection, Profile, SharedConfig } from './types.js';
@@ -62,6 +64,11 @@ class Collector {
     this.errors.push(e);
   }
 
+  hasErrorAt(section: NamedSection, key: string): boolean {
+    const o = originOf(section, key);
+    return this.errors.some((e) => o !== undefined && e.file === o.file && e.line === o.line);
+  }
+
   warn(section: NamedSection | undefined, key: string | undefined, message: string, profile?: string): void {
     const o = section ? originOf(section, key) : undefined;
     const d: ConfigDiagnostic = {
@@ -95,6 +102,10 @@ function spellingWarnings(c: Collector, section: NamedSection, what: string): vo
       `${what}: the AWS CLI reads "${k}" as ${k.toLowerCase()} but the AWS SDK ignores it; write ${k.toLowerCase()}`,
     );
   }
+}
+
+function misspeltDetail(what: string, typo: string, right: string): string {
+  return `${what} has ${typo}, which the AWS CLI and SDK do not read; did you mean ${right}?`;
 }
 
 function checkSession(c: Collector, config: SharedConfig, name: string): void {
@@ -201,8 +212,13 @@ function checkSsoProfile(c: Collector, config: SharedConfig, p: Profile): void {
     sso_start_url: 'https://<your-portal>.awsapps.com/start',
     sso_region: '<region>',
   };
+  const typos = misspeltKeys(v);
   for (const k of required) {
-    if (v[k] === undefined) {
+    // A misspelt key explains the missing one better than "no sso_account_id" does.
+    const typo = [...typos].find(([, right]) => right === k)?.[0];
+    if (v[k] === undefined && typo !== undefined) {
+      c.error(p, typo, misspeltDetail(what, typo, k), p.name);
+    } else if (v[k] === undefined) {
       c.error(
         p,
         present,
@@ -299,6 +315,10 @@ function checkProfile(c: Collector, config: SharedConfig, name: string, followCh
   if (t.type === 'sso' || (t.type === 'incomplete' && t.intended === 'sso' && hasSso))
     checkSsoProfile(c, config, p);
   if (t.type === 'assume-role' && followChain) checkAssumeRole(c, config, p);
+  // Other misspellings do not stop the profile (an optional key): a warning, unless already an error above.
+  for (const [typo, right] of misspeltKeys(v)) {
+    if (!c.hasErrorAt(p, typo)) c.warn(p, typo, misspeltDetail(what, typo, right), name);
+  }
   if (t.type === 'incomplete' && t.intended !== undefined && t.intended !== 'sso') {
     const key =
       t.intended === 'assume-role' || t.intended === 'web-identity'
@@ -364,16 +384,6 @@ function fileDiagnostics(c: Collector, config: SharedConfig): void {
       c.warnings.push(d);
     }
   }
-  if (config.selectedProfileSource === 'AWS_PROFILE' && !config.profiles.has(config.selectedProfile)) {
-    c.addError(
-      new AwsConfigError({
-        file: config.configFile.path,
-        home: config.home,
-        profile: config.selectedProfile,
-        detail: `AWS_PROFILE=${config.selectedProfile} but there is no such profile; add [profile ${config.selectedProfile}] or change AWS_PROFILE`,
-      }),
-    );
-  }
   if (!config.env.AWS_REGION && config.env.AWS_DEFAULT_REGION) {
     c.warn(
       undefined,
@@ -387,6 +397,10 @@ function fileDiagnostics(c: Collector, config: SharedConfig): void {
 export function validateConfig(config: SharedConfig): ValidationResult {
   const c = new Collector(config);
   fileDiagnostics(c, config);
+  // AWS_PROFILE matters to the whole-file view (`profiles`) only: a profile named by a tunnel or --profile
+  // is checked on its own, whatever the shell exports.
+  if (config.selectedProfileSource === 'AWS_PROFILE' && !config.profiles.has(config.selectedProfile))
+    c.addError(undefinedProfileError(config, config.selectedProfile));
   for (const name of config.profiles.keys()) checkProfile(c, config, name);
   for (const name of config.ssoSessions.keys()) checkSession(c, config, name);
   return { errors: c.errors, warnings: c.warnings };

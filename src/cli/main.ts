@@ -1,7 +1,7 @@
 // Entry point of the `stormtunnel` binary: runs the program, prints failures as one line, sets exit codes.
 import { CommanderError } from 'commander';
-import { classifyError, type Classification } from '../engine/classify.js';
-import { isPluginError, isStormtunnelError, rootCause } from '../engine/errors.js';
+import { reportOf } from '../engine/classify.js';
+import { isPluginError, rootCause } from '../engine/errors.js';
 import { redactString } from '../log/redact.js';
 import { buildProgram } from './program.js';
 
@@ -33,27 +33,7 @@ export async function main(
  * --verbose adds the AWS request id and the original error with its stack. Returns the exit code.
  */
 export function reportError(err: unknown, stderr: NodeJS.WritableStream, verbose: boolean): number {
-  const e = err as { message?: unknown; hint?: unknown; exitCode?: unknown; classification?: Classification };
-  let message: string;
-  let hint: string | undefined;
-  let exitCode: number;
-  // The recovery loop's classification, also when a plugin tag wraps it (request id, code for --verbose).
-  let classification = e?.classification ?? (rootCause(err) as typeof e | undefined)?.classification;
-  // An AWS or system error raised inside a plugin's tap (e.g. StartDeviceAuthorization refusing the start URL)
-  // is classified like an untagged one; only failures nobody recognizes stay "plugin x failed in hook".
-  const known = isPluginError(err) && !isStormtunnelError(rootCause(err)) ? classifyError(err) : undefined;
-  classification ??= known;
-  if (typeof e?.exitCode === 'number' && (!known || known.class === 'unknown')) {
-    message = typeof e.message === 'string' ? e.message : String(err);
-    hint = typeof e.hint === 'string' ? e.hint : undefined;
-    exitCode = e.exitCode;
-  } else {
-    // Not one of ours: an AWS or system error that reached the top; classify it for the user.
-    classification = known ?? classifyError(err);
-    message = `${classification.title}: ${classification.detail}`;
-    hint = classification.next;
-    exitCode = classification.exitCode;
-  }
+  const { message, hint, exitCode, classification } = reportOf(err);
   stderr.write(`stormtunnel: ${redactString(message)}\n`);
   if (hint) stderr.write(`  → ${redactString(hint)}\n`);
   if (verbose) {

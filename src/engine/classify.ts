@@ -1,7 +1,7 @@
 // Every failure (AWS calls, sign-in, token store, tunnels) is classified here, once. The class decides the
 // recovery strategy and the message the user sees, from the product's error-message table.
 import type { StormtunnelError } from './errors.js';
-import { rootCause } from './errors.js';
+import { isPluginError, isStormtunnelError, rootCause } from './errors.js';
 
 export type ErrorClass =
   | 'network'
@@ -155,7 +155,6 @@ const TARGET_NAMES = new Set([
   'InvalidTarget',
   'InvalidDocument',
   'ConnectToPortError',
-  'EADDRINUSE',
   'EADDRNOTAVAIL',
   'TargetUnknown',
 ]);
@@ -320,6 +319,16 @@ export function classifyError(error: unknown, context: ClassifyContext = {}): Cl
       'update the access keys in ~/.aws/credentials (aws configure) or sign in again',
     );
   }
+  // The local port is the user's choice, not the target's state: invalid input, named with the fix.
+  if (code === 'EADDRINUSE') {
+    const p = e as { port?: unknown; address?: unknown };
+    const { detail, next } = portInUse({
+      // Node's listen errors carry them; the message ("... 127.0.0.1:5432") when they do not.
+      port: typeof p.port === 'number' ? p.port : Number(/:(\d+)$/.exec(message)?.[1]) || undefined,
+      host: typeof p.address === 'string' ? p.address : /\s(\S+):\d+$/.exec(message)?.[1],
+    });
+    return make('usage', detail, next);
+  }
   if (code && TARGET_NAMES.has(code)) {
     return make('target', `${message}${op}`, targetNext(code));
   }
@@ -351,8 +360,6 @@ function targetNext(code: string): string {
   switch (code) {
     case 'TargetNotConnected':
       return 'check that the instance is running in that region, has the SSM Agent and the AmazonSSMManagedInstanceCore role';
-    case 'EADDRINUSE':
-      return 'another program uses that local port: pick another localPort, or 0 for a free one';
     case 'ConnectToPortError':
       return 'nothing listens on the remote port on the target: check the service and remotePort';
     case 'InvalidDocument':
@@ -365,4 +372,74 @@ function targetNext(code: string): string {
 /** Whether the class is worth retrying automatically. */
 export function isTransient(c: Classification): boolean {
   return c.class === 'network' || c.class === 'throttled';
+}
+
+/** Who holds a local port, when it is another `stormtunnel up` (asked over its control socket). */
+export interface PortHolder {
+  pid: number;
+  tunnel: string;
+}
+
+/**
+ * The one line for a local port that cannot be bound: `check`'s bind test, `up`'s own test before it starts,
+ * and a listener that loses the race (Node's EADDRINUSE) all say this.
+ */
+export function portInUse(p: {
+  port?: number | undefined;
+  host?: string | undefined;
+  tunnel?: string;
+  heldBy?: PortHolder;
+}): {
+  detail: string;
+  next: string;
+} {
+  const where = `local port ${p.port ?? '?'}${p.host ? ` on ${p.host}` : ''}`;
+  const whose = p.tunnel ? `tunnel "${p.tunnel}": ` : '';
+  const forTunnel = p.tunnel ? ` for tunnel "${p.tunnel}"` : '';
+  if (p.heldBy) {
+    return {
+      detail: `${whose}${where} is already in use by another stormtunnel up (pid ${p.heldBy.pid}, tunnel "${p.heldBy.tunnel}")`,
+      next: `that stormtunnel up already runs it: use it, stop it first, or pick another localPort${forTunnel} (0 picks a free one)`,
+    };
+  }
+  return {
+    detail: `${whose}${where} is already in use by another program`,
+    next: `pick another localPort${forTunnel} (0 picks a free one), or stop the program that uses it`,
+  };
+}
+
+/** What a command prints for a failure: one line, the next step, the exit code. */
+export interface FailureReport {
+  message: string;
+  hint: string | undefined;
+  exitCode: number;
+  /** The recovery loop's or our classification (request id and code for --verbose), when there is one. */
+  classification: Classification | undefined;
+}
+
+/**
+ * The words and exit code of a failure, the same for every command (main.ts prints them; `status` shows
+ * them per profile). Our own errors keep their message and hint; AWS and system errors are classified into
+ * the product's messages ("Contact AWS Administrator: ...").
+ */
+export function reportOf(err: unknown, context: ClassifyContext = {}): FailureReport {
+  const e = err as { message?: unknown; hint?: unknown; exitCode?: unknown; classification?: Classification };
+  // The recovery loop's classification, also when a plugin tag wraps it.
+  let classification = e?.classification ?? (rootCause(err) as typeof e | undefined)?.classification;
+  // An AWS or system error raised inside a plugin's tap (e.g. StartDeviceAuthorization refusing the start URL)
+  // is classified like an untagged one; only failures nobody recognizes stay "plugin x failed in hook".
+  const known =
+    isPluginError(err) && !isStormtunnelError(rootCause(err)) ? classifyError(err, context) : undefined;
+  classification ??= known;
+  if (typeof e?.exitCode === 'number' && (!known || known.class === 'unknown')) {
+    return {
+      message: typeof e.message === 'string' ? e.message : String(err),
+      hint: typeof e.hint === 'string' ? e.hint : undefined,
+      exitCode: e.exitCode,
+      classification,
+    };
+  }
+  // Not one of ours: an AWS or system error that reached the top; classify it for the user.
+  const c = known ?? classifyError(err, context);
+  return { message: `${c.title}: ${c.detail}`, hint: c.next, exitCode: c.exitCode, classification: c };
 }

@@ -8,6 +8,7 @@ import type { PluginApi, StormtunnelPlugin, TunnelConfig } from './plugin.js';
 import { classifyError, type Classification } from './classify.js';
 import { defaultServices } from './default-services.js';
 import { runWithRecovery } from './recovery.js';
+import { isInstanceId, unresolvedTargetError } from './target.js';
 import type {
   Clock,
   ConnectDraft,
@@ -199,6 +200,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       });
       const veto = await hooks.beforeConnect.promise(draft);
       if (veto) throw new ConnectionVetoedError(draft.tunnel, vetoPlugin.get(veto) ?? 'unknown', veto.reason);
+      // Before Session Manager sees it: it would answer a tag selector with a misleading "not connected".
+      if (!isInstanceId(draft.target)) throw unresolvedTargetError(draft.tunnel, draft.target);
       return draft;
     },
 
@@ -295,19 +298,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           allowSignIn: o.allowSignIn ?? false,
           ...(o.forceRefresh ? { forceRefresh: true } : {}),
         });
-        return engine.prepareConnection({
-          tunnel: name,
-          profile,
-          region,
-          target: t.target,
-          remotePort: t.remotePort,
-          remoteHost: t.remoteHost,
-          localPort: t.localPort,
-          bindAddress: t.bindAddress,
-          documentName: t.remoteHost ? REMOTE_HOST_DOCUMENT : PORT_FORWARDING_DOCUMENT,
-          credentials,
-          annotations: {},
-        });
+        return engine.prepareConnection(connectDraft(t, profile, region, credentials));
       };
       const set = await hooks.startTunnels.promise({
         tunnels: selected,
@@ -513,3 +504,25 @@ function tapOnly(hooks: EngineHooks, pluginName: string): TapOnlyHooks {
 }
 
 export { HOOK_KINDS };
+
+/** The draft of a connection to tunnel `t`: what `up` connects to and what `check` tests, built once. */
+export function connectDraft(
+  t: TunnelConfig,
+  profile: string,
+  region: string,
+  credentials: Credentials | undefined,
+): ConnectDraft {
+  return {
+    tunnel: t.name,
+    profile,
+    region,
+    target: t.target,
+    remotePort: t.remotePort,
+    remoteHost: t.remoteHost,
+    localPort: t.localPort,
+    bindAddress: t.bindAddress,
+    documentName: t.remoteHost ? REMOTE_HOST_DOCUMENT : PORT_FORWARDING_DOCUMENT,
+    credentials,
+    annotations: {},
+  };
+}

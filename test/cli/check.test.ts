@@ -48,7 +48,6 @@ const TUNNELS = [
     remoteHost: 'db.internal',
     remotePort: 5432,
   },
-  { name: 'by-tag', profile: 'dev', region: 'us-east-1', target: 'tag:Name=db-proxy', remotePort: 6379 },
   {
     name: 'not-signed-in',
     profile: 'legacy',
@@ -220,21 +219,32 @@ cli('an expired or missing sign-in: stormtunnel login, the rest skipped', async 
   assert.match(r.stdout, /⏭️ instance: skipped: needs valid credentials/);
 });
 
-cli('a role chain tunnel (SSO -> Deploy) to a remote host, and a tag selector', async () => {
-  const j = await checkJson(['--tunnel', 'prod-db']);
-  assert.is(j.code, 0, JSON.stringify(j.subjects));
-  assert.match(j.subjects[0]!.identity?.arn ?? '', /^arn:aws:sts::222222222222:assumed-role\/Deploy\//);
-  assert.match(
-    j.subjects[0]!.checks[2]!.detail,
-    /AWS-StartPortForwardingSessionToRemoteHost, port 5432 on db\.internal/,
-  );
-  const tag = await checkJson(['--tunnel', 'by-tag']);
-  assert.is(tag.code, 0, JSON.stringify(tag.subjects));
-  assert.match(
-    tag.subjects[0]!.checks[1]!.detail,
-    /^i-0fedcba9876543210 \(db-proxy\) for tag:Name=db-proxy is online/,
-  );
-});
+cli(
+  'a role chain tunnel (SSO -> Deploy) to a remote host; a tag selector nothing resolves is exit 2',
+  async () => {
+    const j = await checkJson(['--tunnel', 'prod-db']);
+    assert.is(j.code, 0, JSON.stringify(j.subjects));
+    assert.match(j.subjects[0]!.identity?.arn ?? '', /^arn:aws:sts::222222222222:assumed-role\/Deploy\//);
+    assert.match(
+      j.subjects[0]!.checks[2]!.detail,
+      /AWS-StartPortForwardingSessionToRemoteHost, port 5432 on db\.internal/,
+    );
+    // The built-in plugins take instance ids; `up` says the same for this tunnel (test/errors/agree.test.ts).
+    writeFileSync(
+      join(home.home, 'tag.config.ts'),
+      CONFIG.replace(
+        /tunnels: .*\n/,
+        `tunnels: ${JSON.stringify([{ name: 'by-tag', profile: 'dev', region: 'us-east-1', target: 'tag:Name=db-proxy', remotePort: 6379, localPort: 0 }])},\n`,
+      ),
+    );
+    const tag = await check(['--config', join(home.home, 'tag.config.ts'), '--tunnel', 'by-tag']);
+    assert.is(tag.code, 2, tag.stdout + tag.stderr);
+    assert.match(
+      tag.stderr,
+      /^stormtunnel: tunnel "by-tag": target the tag selector tag:Name=db-proxy is not an instance id, and no plugin resolved it to one\n/,
+    );
+  },
+);
 
 cli(
   '--profile: the profile and its tunnels; the seed cross-account profile resolves from static keys',
@@ -250,14 +260,7 @@ cli(
     const dev = await checkJson(['--profile', 'dev']);
     assert.equal(
       dev.subjects.map((s) => `${s.kind}:${s.name}`),
-      [
-        'profile:dev',
-        'tunnel:healthy',
-        'tunnel:offline',
-        'tunnel:wrong-region',
-        'tunnel:west',
-        'tunnel:by-tag',
-      ],
+      ['profile:dev', 'tunnel:healthy', 'tunnel:offline', 'tunnel:wrong-region', 'tunnel:west'],
     );
     assert.is(dev.code, 1);
   },

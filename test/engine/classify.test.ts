@@ -63,8 +63,8 @@ test('each error class maps to the product message and its own exit code', () =>
       Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:5432'), {
         code: 'EADDRINUSE',
       }),
-      'target',
-      'Target Unavailable',
+      'usage',
+      'Invalid Input',
     ],
     [new ConfigError('stormtunnel.config.ts', ['tunnels[0].target: bad']), 'usage', 'Invalid Input'],
     [new Error('something odd'), 'unknown', 'Unexpected Error'],

@@ -167,7 +167,7 @@ test('a wrong secret key (SignatureDoesNotMatch): "Update Credentials Required",
 
 // ---- target problems ----
 
-test('target problems through up: offline instance, unknown instance, port in use; each its guidance, exit 8', async () => {
+test('target problems through up: offline instance, unknown instance, port in use; each its guidance, exit 8 (2 for the port)', async () => {
   const off = await w.st(['up', 'offline']);
   assert.is(off.code, 8, off.stdout + off.stderr);
   assert.match(
@@ -195,12 +195,13 @@ test('target problems through up: offline instance, unknown instance, port in us
       { name: 'busy', profile: 'dev', target: 'i-0123456789abcdef0', remotePort: 5432, localPort: port },
     ]);
     const r = await w.st(['--config', busy, 'up', 'busy']);
-    assert.is(r.code, 8, r.stdout + r.stderr);
-    assert.match(
-      r.stdout,
-      new RegExp(
-        `tunnel busy: failed: Target Unavailable: .*EADDRINUSE.*127\\.0\\.0\\.1:${port}; another program uses that local port: pick another localPort, or 0 for a free one`,
+    // The local port is the user's input, not the target's state: exit 2 (test/errors/agree.test.ts).
+    assert.is(r.code, 2, r.stdout + r.stderr);
+    assert.ok(
+      r.stdout.includes(
+        `tunnel busy: failed: Invalid Input: local port ${port} on 127.0.0.1 is already in use by another program; pick another localPort (0 picks a free one), or stop the program that uses it`,
       ),
+      r.stdout,
     );
   } finally {
     await new Promise<void>((r) => blocker.close(() => r()));

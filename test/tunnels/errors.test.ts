@@ -78,7 +78,7 @@ test('agent offline, unknown instance, denied, port in use: one clear line each,
     );
     assert.match(
       statusOf(set, 'busy').detail ?? '',
-      /^Target Unavailable: .*EADDRINUSE.*another program uses that local port/,
+      /^Invalid Input: local port \d+ on 127\.0\.0\.1 is already in use by another program; pick another localPort/,
     );
     for (const n of ['offline', 'unknown', 'denied', 'busy']) {
       assert.not.match(statusOf(set, n).detail ?? '', /\n/, 'one line');

@@ -4,15 +4,27 @@
 // that depends on a failed one is shown as skipped. Exit 0 only when every check passes.
 import type { Command } from 'commander';
 import { loadSharedConfig, resolveRegion, type SharedConfig } from '../../aws/index.js';
-import { classifyError, ERROR_TITLES, type Classification } from '../../engine/classify.js';
-import { PORT_FORWARDING_DOCUMENT, REMOTE_HOST_DOCUMENT, type Engine } from '../../engine/engine.js';
+import {
+  classifyError,
+  ERROR_TITLES,
+  EXIT_CODES,
+  reportOf,
+  type Classification,
+} from '../../engine/classify.js';
+import {
+  connectDraft,
+  PORT_FORWARDING_DOCUMENT,
+  REMOTE_HOST_DOCUMENT,
+  type Engine,
+} from '../../engine/engine.js';
 import { rootCause, UsageError } from '../../engine/errors.js';
 import type { TunnelConfig } from '../../engine/plugin.js';
-import type { Credentials } from '../../engine/types.js';
+import type { ConnectDraft, Credentials } from '../../engine/types.js';
 import { redactString } from '../../log/redact.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../output.js';
+import { assertLocalPortsFree, assertProfilesUsable } from '../preflight.js';
 
 export type CheckId = 'credentials' | 'instance' | 'start-session' | 'end-session';
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -152,15 +164,17 @@ async function checkCredentials(engine: Engine, profile: string, region: string)
   }
 }
 
-/** DescribeInstanceInformation for an instance id, or for a `tag:Key=Value` selector (first online match). */
+/** DescribeInstanceInformation for the instance id the connection goes to (after beforeConnect, as `up`). */
 async function checkInstance(
   engine: Engine,
   plan: Plan & { tunnel: TunnelConfig },
   credentials: Credentials,
+  instanceId: string,
 ): Promise<{ result: CheckResult; instanceId?: string; online: boolean | undefined }> {
-  const { target } = plan.tunnel;
-  const tag = /^tag:([^=]+)=(.+)$/.exec(target);
-  const filter = tag ? { Key: `tag:${tag[1]}`, Values: [tag[2]!] } : { Key: 'InstanceIds', Values: [target] };
+  const target = instanceId;
+  // A plugin resolved the configured target (e.g. a tag selector) to this instance: say which.
+  const resolvedFrom = plan.tunnel.target !== instanceId ? ` for ${plan.tunnel.target}` : '';
+  const filter = { Key: 'InstanceIds', Values: [instanceId] };
   try {
     const { DescribeInstanceInformationCommand } = await import('@aws-sdk/client-ssm');
     const out = await engine.recover(
@@ -190,7 +204,7 @@ async function checkInstance(
       };
     }
     const name = found.Name ? ` (${found.Name})` : '';
-    const what = `${found.InstanceId}${name}${tag ? ` for ${target}` : ''}`;
+    const what = `${found.InstanceId}${name}${resolvedFrom}`;
     if (found.PingStatus !== 'Online') {
       return {
         online: false,
@@ -318,19 +332,25 @@ async function runPlan(
     return subject;
   }
   const withTunnel = { ...plan, tunnel: t };
-  const instance = await checkInstance(engine, withTunnel, creds.credentials);
+  // The target as `up` connects to it: the same draft, through the plugins' beforeConnect.
+  let draft: ConnectDraft;
+  try {
+    draft = await engine.prepareConnection(connectDraft(t, plan.profile, plan.region, creds.credentials));
+  } catch (err) {
+    // Invalid input (a target nothing resolves) stops check with the line `up` shows for it, exit 2.
+    if (reportOf(err).exitCode === EXIT_CODES.usage) throw err;
+    const why = 'the connection was not prepared';
+    subject.checks.push(failed('instance', err), skipped('start-session', why), skipped('end-session', why));
+    return subject;
+  }
+  const instance = await checkInstance(engine, withTunnel, creds.credentials, draft.target);
   subject.checks.push(instance.result);
   if (instance.online === false) {
     const why = 'the instance is not online in this region';
     subject.checks.push(skipped('start-session', why), skipped('end-session', why));
     return subject;
   }
-  const target = instance.instanceId ?? t.target;
-  if (target.startsWith('tag:')) {
-    const why = 'the tag selector matched no instance';
-    subject.checks.push(skipped('start-session', why), skipped('end-session', why));
-    return subject;
-  }
+  const target = instance.instanceId ?? draft.target;
   subject.checks.push(
     ...(await checkSession(engine, withTunnel, creds.credentials, target, creds.identity?.arn)),
   );
@@ -417,13 +437,22 @@ export const registerCheck: CommandRegistrar = (program: Command, run) => {
       'after',
       `
 Without --tunnel: every tunnel of the config; with --profile: that profile and the tunnels that use it.
-Exit code 0 when every check passes, 1 otherwise.`,
+Exit code 0 when every check passes, 1 otherwise; 2 (and no checks) for invalid input: a profile that is
+not defined or not usable, a malformed AWS config, a local port in use, a target nothing resolves.`,
     )
     .action(
       run(async (ctx, opts: { tunnel?: string; json?: boolean }) => {
         const config = await ctx.loadConfig();
         const aws = await loadSharedConfig({ env: ctx.io.env });
         const plans = plansFor(ctx, config.tunnels, aws, opts, config.file);
+        await assertProfilesUsable(
+          ctx,
+          plans.map((p) => p.profile),
+        );
+        await assertLocalPortsFree(
+          ctx,
+          plans.flatMap((p) => (p.tunnel ? [p.tunnel] : [])),
+        );
         const engine = await ctx.createEngine();
         const credentialChecks = new Map<string, Promise<CredentialCheck>>();
         const subjects: CheckSubject[] = [];

@@ -14,7 +14,12 @@ export const registerProfiles: CommandRegistrar = (program: Command, run) => {
         const { describeProfiles, validateConfig } = await import('../../aws/index.js');
         const config = await ctx.awsConfig();
         const rows = describeProfiles(config);
-        const fileProblems = validateConfig(config).errors.filter((e) => !e.profile);
+        // Problems no row shows: the file's own, and AWS_PROFILE naming a profile that is not there.
+        const fileProblems = validateConfig(config).errors.filter(
+          (e) => !e.profile || !config.profiles.has(e.profile),
+        );
+        // Any problem that stops a profile is invalid input, as it is for the commands that use it.
+        const exitCode = fileProblems.length || rows.some((r) => r.errors.length) ? 2 : 0;
         if (opts.json) {
           printJson(ctx.io.stdout, {
             configFile: config.configFile.path,
@@ -23,7 +28,7 @@ export const registerProfiles: CommandRegistrar = (program: Command, run) => {
             profiles: rows,
             problems: fileProblems.map((e) => e.message),
           });
-          return fileProblems.length ? 2 : 0;
+          return exitCode;
         }
         if (!rows.length)
           ctx.io.stdout.write(
@@ -43,17 +48,17 @@ export const registerProfiles: CommandRegistrar = (program: Command, run) => {
               r.ssoSession ?? (r.startUrl ? `(legacy) ${r.startUrl}` : undefined),
             ]),
           );
+        // Each problem once, in the words every other command prints for it (they name file, line, profile).
         const notes = [
-          ...fileProblems.map((e) => `❌ ${e.message}`),
-          ...rows.flatMap((r) => r.errors.map((e) => `❌ ${r.name}: ${e}`)),
-          ...rows.flatMap((r) => r.warnings.map((w) => `⚠ ${r.name}: ${w}`)),
-        ];
+          ...new Set([...fileProblems.map((e) => e.message), ...rows.flatMap((r) => r.errors)]),
+        ].map((e) => `❌ ${e}`);
+        notes.push(...rows.flatMap((r) => r.warnings.map((w) => `⚠ ${r.name}: ${w}`)));
         if (notes.length) ctx.io.stdout.write('\n' + notes.join('\n') + '\n');
         if (rows.some((r) => r.name === config.selectedProfile))
           ctx.io.stdout.write(
             `\n* the profile used when none is given (${config.selectedProfileSource === 'AWS_PROFILE' ? 'AWS_PROFILE' : 'default'})\n`,
           );
-        return fileProblems.length ? 2 : 0;
+        return exitCode;
       }),
     );
 };

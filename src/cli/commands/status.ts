@@ -2,7 +2,7 @@
 // Authenticated / Expiring soon / Expired with the time left; the token store; and the tunnels of any
 // running `stormtunnel up` (asked over its control socket).
 import type { Command } from 'commander';
-import { classifyError } from '../../engine/classify.js';
+import { reportOf } from '../../engine/classify.js';
 import type { StatusEntry, TunnelStatus } from '../../engine/types.js';
 import { queryRunningUp } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
@@ -41,13 +41,14 @@ async function checkProfile(ctx: CliContext, profile: string): Promise<StatusEnt
       detail: `${who.Account ?? '?'} ${who.Arn ?? ''}`.trim(),
     };
   } catch (err) {
-    const c = classifyError(err, { profile });
+    // The words every other command prints for this failure.
+    const r = reportOf(err, { profile });
     return {
       kind: 'profile',
       name: profile,
       state: '❌ Invalid',
       ok: false,
-      detail: `${c.title}: ${c.detail}; ${c.next}`,
+      detail: r.hint ? `${r.message}; ${r.hint}` : r.message,
     };
   }
 }

@@ -8,6 +8,7 @@ import { enableGarbagePacing } from '../../memory/garbage-pacer.js';
 import { startControlServer, type ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
+import { assertLocalPortsFree, assertProfilesUsable } from '../preflight.js';
 import { changeLine, LiveTable } from './up-view.js';
 
 const EXAMPLE = `{ name: 'db', target: 'i-0123456789abcdef0', remotePort: 5432, localPort: 5432 }`;
@@ -40,6 +41,13 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
       hint: `name the ones to start: stormtunnel up ${known[0]}`,
     });
   }
+
+  const selected = config.tunnels.filter((t) => (names.length ? names.includes(t.name) : t.autostart));
+  await assertProfilesUsable(
+    ctx,
+    selected.map((t) => t.profile ?? ctx.profile),
+  );
+  await assertLocalPortsFree(ctx, selected, { onlyHeldByUp: true });
 
   // This process exists to run tunnels and its heap is small: collecting dead Buffers early is cheap here.
   enableGarbagePacing();
