@@ -118,7 +118,8 @@ test('sessions that die right after they start: one outage, backoff, then failed
   // settings.retry: 5 attempts per outage. The first session, then 4 retries, each after a delay.
   assert.is(startSessions(w), 5, `StartSession calls (killed ${killed})`);
   assert.match(statusOf(set, 'db').detail ?? '', /gave up after 5 attempts/);
-  assert.match(statusOf(set, 'db').detail ?? '', /ended \d+ ms after it started/);
+  // The last session died after its handshake, or (on a busy machine) during it.
+  assert.match(statusOf(set, 'db').detail ?? '', /ended \d+ ms after it started|did not open/);
   const retries = w.logs.filter((l) => /retrying in/.test(l.msg));
   assert.is(retries.length, 4);
 });
