@@ -35,10 +35,17 @@ export function uniqueSession(prefix: string): string {
 
 /** Profile `dev` (AdministratorAccess of 111111111111) on sso-session `session` of the emulator. */
 export function ssoConfig(startUrl: string, session: string): string {
-  return `[default]
+  return (
+    `[default]
 region = us-east-1
+` + ssoProfile('dev', session, startUrl)
+  );
+}
 
-[profile dev]
+/** `[profile NAME]` (AdministratorAccess of 111111111111) and its own `[sso-session SESSION]`. */
+export function ssoProfile(profile: string, session: string, startUrl: string): string {
+  return `
+[profile ${profile}]
 sso_session = ${session}
 sso_account_id = 111111111111
 sso_role_name = AdministratorAccess

@@ -26,6 +26,7 @@ import {
   privateBusAvailable,
   spawnCliInPty,
   ssoConfig,
+  ssoProfile,
   startPrivateBus,
   uniqueSession,
   waitFor,
@@ -55,32 +56,11 @@ const savedBus = process.env.DBUS_SESSION_BUS_ADDRESS;
 
 base.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  // A second session, never signed in, for the --no-sign-in checks.
+  // Two more sessions, never signed in: for the --no-sign-in checks and for a sign-in elsewhere.
   const config =
     ssoConfig(emu.startUrl, session) +
-    `
-[profile other]
-sso_session = ${other}
-sso_account_id = 111111111111
-sso_role_name = AdministratorAccess
-region = us-east-1
-
-[sso-session ${other}]
-sso_start_url = ${emu.startUrl}
-sso_region = us-east-1
-sso_registration_scopes = sso:account:access
-
-[profile third]
-sso_session = ${third}
-sso_account_id = 111111111111
-sso_role_name = AdministratorAccess
-region = us-east-1
-
-[sso-session ${third}]
-sso_start_url = ${emu.startUrl}
-sso_region = us-east-1
-sso_registration_scopes = sso:account:access
-`;
+    ssoProfile('other', other, emu.startUrl) +
+    ssoProfile('third', third, emu.startUrl);
   home = makeAwsHome({ config, emulatorEnv: emu.env() });
   echo = await startEchoServer();
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-reauth-'));
