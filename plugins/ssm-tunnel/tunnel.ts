@@ -209,7 +209,11 @@ export class Tunnel {
       this.giveUp(err);
       return;
     }
-    if (this.stopped) return;
+    if (this.stopped) {
+      // Stopped while the attempt ran: the session it opened must not outlive us.
+      await this.endSession('stopped');
+      return;
+    }
     this.readyAt = api.clock.now();
     this.setState('ready');
     for (const wake of this.channelWaiters) wake();
