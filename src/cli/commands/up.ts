@@ -8,6 +8,7 @@ import { enableGarbagePacing } from '../../memory/garbage-pacer.js';
 import { startControlServer, type ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
+import { onStdoutClosed } from '../pipe.js';
 import { changeLine, LiveTable } from './up-view.js';
 
 const EXAMPLE = `{ name: 'db', target: 'i-0123456789abcdef0', remotePort: 5432, localPort: 5432 }`;
@@ -59,6 +60,8 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   const say = (line: string) => (view ? view.say(line) : ctx.io.stdout.write(line + '\n'));
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => (finish = resolve));
+  // `stormtunnel up | head -1`: the reader is gone; stop as on Ctrl-C (exit 0, sessions terminated).
+  const offClosed = onStdoutClosed(() => finish(0));
   const onChange = (change: TunnelStateChange): void => {
     const status = set.status().find((s) => s.name === change.tunnel);
     // On a terminal the table shows states; only problems get a line of their own there.
@@ -103,6 +106,7 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   const code = await finished;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  offClosed();
 
   if (code === 0) say(`stopping: terminating the sessions of ${set.status().length} tunnel(s)`);
   else say('stormtunnel: every tunnel failed; nothing left to run');
