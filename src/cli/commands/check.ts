@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { loadSharedConfig, resolveRegion, type SharedConfig } from '../../aws/index.js';
 import { classifyError, ERROR_TITLES, type Classification } from '../../engine/classify.js';
-import { PORT_FORWARDING_DOCUMENT, REMOTE_HOST_DOCUMENT, type Engine } from '../../engine/engine.js';
+import type { Engine } from '../../engine/engine.js';
 import { rootCause, UsageError } from '../../engine/errors.js';
 import type { TunnelConfig } from '../../engine/plugin.js';
 import type { Credentials } from '../../engine/types.js';
@@ -228,6 +228,8 @@ async function checkSession(
   arn: string | undefined,
 ): Promise<CheckResult[]> {
   const t = plan.tunnel;
+  // Loaded here, not at startup: the engine module brings the hooks and AWS client code (slow for --help).
+  const { PORT_FORWARDING_DOCUMENT, REMOTE_HOST_DOCUMENT } = await import('../../engine/engine.js');
   const documentName = t.remoteHost ? REMOTE_HOST_DOCUMENT : PORT_FORWARDING_DOCUMENT;
   const { StartSessionCommand, TerminateSessionCommand } = await import('@aws-sdk/client-ssm');
   const ssm = () => engine.services.aws.ssm({ region: plan.region, credentials });

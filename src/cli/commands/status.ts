@@ -2,9 +2,7 @@
 // Authenticated / Expiring soon / Expired with the time left; the token store; and the tunnels of any
 // running `stormtunnel up` (asked over its control socket).
 import type { Command } from 'commander';
-import { classifyError } from '../../engine/classify.js';
 import type { StatusEntry, TunnelStatus } from '../../engine/types.js';
-import { queryRunningUp } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -41,6 +39,7 @@ async function checkProfile(ctx: CliContext, profile: string): Promise<StatusEnt
       detail: `${who.Account ?? '?'} ${who.Arn ?? ''}`.trim(),
     };
   } catch (err) {
+    const { classifyError } = await import('../../engine/classify.js');
     const c = classifyError(err, { profile });
     return {
       kind: 'profile',
@@ -96,6 +95,7 @@ export const registerStatus: CommandRegistrar = (program: Command, run) => {
         if (opts.offline) progress?.stop();
         const report = await engine.collectStatus({ profiles, live: !opts.offline });
         const entries = [...profileEntries, ...report.entries];
+        const { queryRunningUp } = await import('../../tunnel-control/index.js');
         const running = await queryRunningUp(ctx.io.env);
         // Exit 0 when the profiles in use work (live), or every SSO session is signed in (--offline);
         // other lines (a session nobody uses, the token store) are information.

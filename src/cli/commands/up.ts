@@ -1,11 +1,9 @@
 // `stormtunnel up [TUNNEL...]`: runs tunnels in the foreground until Ctrl-C, with a live view (or plain lines
 // when not on a terminal), and answers `stormtunnel status` from other terminals over the control socket.
 import type { Command } from 'commander';
-import { loadSharedConfig, resolveRegion } from '../../aws/index.js';
 import { UsageError } from '../../engine/errors.js';
 import type { TunnelSet, TunnelStateChange } from '../../engine/types.js';
-import { enableGarbagePacing } from '../../memory/garbage-pacer.js';
-import { startControlServer, type ControlServer } from '../../tunnel-control/index.js';
+import type { ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { onStdoutClosed } from '../pipe.js';
@@ -42,6 +40,10 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
     });
   }
 
+  // Loaded when `up` runs, not for --help (startup time).
+  const { loadSharedConfig, resolveRegion } = await import('../../aws/index.js');
+  const { startControlServer } = await import('../../tunnel-control/index.js');
+  const { enableGarbagePacing } = await import('../../memory/garbage-pacer.js');
   // This process exists to run tunnels and its heap is small: collecting dead Buffers early is cheap here.
   enableGarbagePacing();
   const engine = await ctx.createEngine();
