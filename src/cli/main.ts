@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { reportOf } from '../engine/classify.js';
 import { isPluginError, rootCause } from '../engine/errors.js';
 import { redactString } from '../log/redact.js';
+import { handleClosedPipes, stdoutClosed } from './pipe.js';
 import { buildProgram } from './program.js';
 
 // The AWS SDK versions are pinned in package.json, so its "newer versions need Node 22" notice is not
@@ -54,6 +55,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, verbose
 
 const invokedDirectly = process.argv[1] && /(?:stormtunnel(?:\.js)?|main\.[jt]s)$/.test(process.argv[1]);
 if (invokedDirectly) {
+  handleClosedPipes(process.stdout, process.stderr);
   let finished = false;
   // Should the event loop ever empty while a command still waits, say so instead of exiting 0 silently.
   process.once('beforeExit', () => {
@@ -67,6 +69,8 @@ if (invokedDirectly) {
     (code) => {
       finished = true;
       process.exitCode = code;
+      // The reader is gone and the command has stopped: a stray timer or socket must not keep us running.
+      if (stdoutClosed()) process.exit();
     },
     (err: unknown) => {
       finished = true;

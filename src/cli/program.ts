@@ -13,7 +13,7 @@ import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
-import { CliContext, type CliIo, type GlobalOptions } from './context.js';
+import type { CliIo, GlobalOptions } from './context.js';
 
 export function buildProgram(io: CliIo, onResult: (code: number) => void): Command {
   const program = new Command('stormtunnel');
@@ -56,6 +56,8 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
       const command = args[args.length - 1] as Command;
       const options = command.opts();
       const positional = args.slice(0, -2) as string[][];
+      // Loaded when a command runs, not for --help/--version: it brings the plugins, config loader and logger.
+      const { CliContext } = await import('./context.js');
       const ctx = new CliContext(command.optsWithGlobals<GlobalOptions>(), io);
       try {
         const code = await action(ctx, options as never, ...positional);

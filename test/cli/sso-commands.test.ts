@@ -116,17 +116,24 @@ cli('status shows the profile Connected and the SSO session Authenticated; --jso
   assert.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as {
     ok: boolean;
-    entries: { kind: string; name: string; state: string; detail: string }[];
+    profiles: { name: string; state: string; account?: string; arn?: string }[];
+    entries: { kind: string; name: string; state: string; message?: string }[];
   };
-  const profile = out.entries.find((e) => e.kind === 'profile');
-  assert.is(profile?.state, '✅ Connected');
+  assert.is(out.ok, true);
+  const profile = out.profiles.find((p) => p.name === 'dev');
+  assert.is(profile?.state, 'connected');
+  assert.is(profile?.account, '111111111111');
   assert.match(
-    profile?.detail ?? '',
-    /^111111111111 arn:aws:sts::111111111111:assumed-role\/AWSReservedSSO_AdministratorAccess/,
+    profile?.arn ?? '',
+    /^arn:aws:sts::111111111111:assumed-role\/AWSReservedSSO_AdministratorAccess/,
   );
   const session = out.entries.find((e) => e.kind === 'sso-session' && e.name === 'work');
-  assert.is(session?.state, 'Authenticated');
-  assert.match(session?.detail ?? '', /^(59|60)m left; refreshes automatically$/);
+  assert.is(session?.state, 'authenticated');
+  assert.match(session?.message ?? '', /^(59|60)m left; refreshes automatically$/);
+  // The table for people is unchanged.
+  const table = await runCli(['status', '--profile', 'dev'], { env, cwd: home.home });
+  assert.match(table.stdout, /profile\s+dev\s+✅ Connected\s+111111111111 arn:/);
+  assert.match(table.stdout, /sso-session\s+work\s+Authenticated\s+(59|60)m left/);
 });
 
 cli('profiles --json types every profile', async () => {

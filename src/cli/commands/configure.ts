@@ -2,13 +2,7 @@
 // account and role). The profile's region is the global --region; --profile-name names the profile because
 // --profile is the global option that selects one.
 import type { Command } from 'commander';
-import { configFilePath, displayPath, homeDir } from '../../aws/index.js';
-import { builtinPlugins } from '../../builtin-plugins.js';
-import { runPopulate } from '../../configure/populate.js';
-import { runSsoWizard } from '../../configure/sso-wizard.js';
 import type { SsoWizardOptions } from '../../configure/types.js';
-import { terminalWizardIo } from '../../configure/wizard-io.js';
-import { createTerminalPrompt } from '../../terminal/prompt.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { printTable } from '../output.js';
@@ -41,12 +35,16 @@ interface PopulateFlags {
   useDeviceCode?: boolean;
 }
 
-function wizardIo(ctx: CliContext) {
+// The wizards and the AWS config code load when a configure command runs, not for --help (startup time).
+async function wizardIo(ctx: CliContext) {
+  const { createTerminalPrompt } = await import('../../terminal/prompt.js');
+  const { terminalWizardIo } = await import('../../configure/wizard-io.js');
   const prompt = createTerminalPrompt({ input: process.stdin, output: ctx.io.stderr });
   return terminalWizardIo(prompt, { input: process.stdin, output: ctx.io.stderr, env: ctx.io.env });
 }
 
-function awsPaths(ctx: CliContext) {
+async function awsPaths(ctx: CliContext) {
+  const { configFilePath, homeDir } = await import('../../aws/index.js');
   return { configPath: configFilePath(ctx.io.env), home: homeDir(ctx.io.env) };
 }
 
@@ -96,6 +94,9 @@ Without a terminal every answer must be a flag, e.g.
     .action(
       run(async (ctx, flags: SsoFlags) => {
         const { browser, ...rest } = flags;
+        // Loaded here, not at startup: the built-in plugins bring the AWS SDK (slow for --help).
+        const { builtinPlugins } = await import('../../builtin-plugins.js');
+        const { runSsoWizard } = await import('../../configure/sso-wizard.js');
         const options: SsoWizardOptions = {
           ...rest,
           ...(browser === false ? { noBrowser: true } : {}),
@@ -104,8 +105,8 @@ Without a terminal every answer must be a flag, e.g.
         const result = await runSsoWizard(
           {
             engine: () => ctx.createEngine(),
-            io: wizardIo(ctx),
-            ...awsPaths(ctx),
+            io: await wizardIo(ctx),
+            ...(await awsPaths(ctx)),
             tunnelConfig: {
               file: async () => ctx.globals.config ?? (await ctx.loadConfig()).file,
               cwd: ctx.io.cwd,
@@ -144,8 +145,10 @@ Without a terminal every answer must be a flag, e.g.
     )
     .action(
       run(async (ctx, flags: PopulateFlags) => {
+        const { runPopulate } = await import('../../configure/populate.js');
+        const { displayPath, homeDir } = await import('../../aws/index.js');
         const result = await runPopulate(
-          { engine: () => ctx.createEngine(), io: wizardIo(ctx), ...awsPaths(ctx) },
+          { engine: () => ctx.createEngine(), io: await wizardIo(ctx), ...(await awsPaths(ctx)) },
           {
             ssoSession: flags.ssoSession,
             ...(ctx.globals.region ? { region: ctx.globals.region } : {}),

@@ -10,10 +10,8 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { builtinPlugins } from '../../builtin-plugins.js';
 import { packageRoot } from '../../package-root.js';
-import { loadConfig } from '../../config/load.js';
-import { createEngine } from '../../engine/engine.js';
+import type { createEngine } from '../../engine/engine.js';
 import { StormtunnelError } from '../../engine/errors.js';
 import type { TunnelConfig } from '../../engine/plugin.js';
 import type { TunnelSet, TunnelStatus } from '../../engine/types.js';
@@ -116,6 +114,10 @@ async function demo(ctx: CliContext): Promise<number> {
     emulator = await startEmulator({ port: 0 });
     out(`      ${emulator.url}  (sign-in start URL ${emulator.startUrl})`);
 
+    // Loaded here, not at startup: the plugins and config loader bring the AWS SDK (slow for --help).
+    const { loadConfig } = await import('../../config/load.js');
+    const { createEngine } = await import('../../engine/engine.js');
+    const { builtinPlugins } = await import('../../builtin-plugins.js');
     const config = await loadConfig({ file: configFile, cwd: root, builtins: () => [] });
     const tunnels: TunnelConfig[] = config.tunnels;
     step(2, `Starting the target services the tunnels of ${configFile} reach`);

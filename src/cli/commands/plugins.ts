@@ -1,6 +1,5 @@
 // `stormtunnel plugins`: the loaded plugins, the hooks each taps and the services each provides.
 import type { Command } from 'commander';
-import { HOOK_KINDS } from '../../engine/hooks.js';
 import type { CommandRegistrar } from '../command.js';
 import { printJson, printTable } from '../output.js';
 
@@ -11,6 +10,7 @@ export const registerPlugins: CommandRegistrar = (program: Command, run) => {
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts: { json?: boolean }) => {
+        const { HOOK_KINDS } = await import('../../engine/hooks.js');
         const config = await ctx.loadConfig();
         const engine = await ctx.createEngine();
         const plugins = engine.describePlugins().map((p) => ({

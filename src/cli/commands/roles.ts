@@ -2,7 +2,6 @@
 // already point at each.
 import type { Command } from 'commander';
 import { UsageError } from '../../engine/errors.js';
-import { listAccountRoles } from '../../configure/accounts.js';
 import type { CommandRegistrar } from '../command.js';
 import { printJson, printTable } from '../output.js';
 
@@ -25,6 +24,7 @@ export const registerRoles: CommandRegistrar = (program: Command, run) => {
         const progress = opts.json
           ? undefined
           : engine.services.prompt.progress('Listing accounts and roles');
+        const { listAccountRoles } = await import('../../configure/accounts.js');
         const accounts = await listAccountRoles(engine, token, {
           onAccount: (done, total) =>
             progress?.update(`Listing accounts and roles (${done}/${total} accounts)`),

@@ -2,12 +2,11 @@
 // Authenticated / Expiring soon / Expired with the time left; the token store; and the tunnels of any
 // running `stormtunnel up` (asked over its control socket).
 import type { Command } from 'commander';
-import { reportOf } from '../../engine/classify.js';
 import type { StatusEntry, TunnelStatus } from '../../engine/types.js';
-import { queryRunningUp } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { printJson, printTable } from '../output.js';
+import { entryJson, tunnelJson, type ProfileCheck, type StatusJson } from '../status-json.js';
 
 async function profilesInUse(ctx: CliContext): Promise<string[]> {
   if (ctx.globals.profile) return [ctx.globals.profile];
@@ -17,7 +16,7 @@ async function profilesInUse(ctx: CliContext): Promise<string[]> {
   return [...names];
 }
 
-async function checkProfile(ctx: CliContext, profile: string): Promise<StatusEntry> {
+async function checkProfile(ctx: CliContext, profile: string): Promise<ProfileCheck> {
   try {
     await ctx.assertProfile(profile);
     const engine = await ctx.createEngine();
@@ -34,23 +33,41 @@ async function checkProfile(ctx: CliContext, profile: string): Promise<StatusEnt
     const sts = await engine.services.aws.sts({ region, credentials: creds });
     const who = await sts.send(new GetCallerIdentityCommand({}));
     return {
-      kind: 'profile',
       name: profile,
-      state: '✅ Connected',
-      ok: true,
-      detail: `${who.Account ?? '?'} ${who.Arn ?? ''}`.trim(),
+      state: 'connected',
+      ...(who.Account ? { account: who.Account } : {}),
+      ...(who.Arn ? { arn: who.Arn } : {}),
     };
   } catch (err) {
     // The words every other command prints for this failure.
+    const { classifyError, reportOf } = await import('../../engine/classify.js');
     const r = reportOf(err, { profile });
     return {
-      kind: 'profile',
       name: profile,
-      state: '❌ Invalid',
-      ok: false,
-      detail: r.hint ? `${r.message}; ${r.hint}` : r.message,
+      state: 'invalid',
+      errorClass: (r.classification ?? classifyError(err, { profile })).class,
+      message: r.hint ? `${r.message}; ${r.hint}` : r.message,
     };
   }
+}
+
+/** The table line of a profile check, as `status` has always shown it. */
+function profileEntry(p: ProfileCheck): StatusEntry {
+  return p.state === 'connected'
+    ? {
+        kind: 'profile',
+        name: p.name,
+        state: '✅ Connected',
+        ok: true,
+        detail: `${p.account ?? '?'} ${p.arn ?? ''}`.trim(),
+      }
+    : {
+        kind: 'profile',
+        name: p.name,
+        state: '❌ Invalid',
+        ok: false,
+        ...(p.message ? { detail: p.message } : {}),
+      };
 }
 
 function tunnelRow(t: TunnelStatus, now: number): (string | number | undefined)[] {
@@ -91,27 +108,35 @@ export const registerStatus: CommandRegistrar = (program: Command, run) => {
         const progress = opts.json
           ? undefined
           : engine.services.prompt.progress(`⏳ Checking credentials of ${profiles.join(', ')}`);
-        const profileEntries = opts.offline
+        const profileChecks = opts.offline
           ? []
           : await Promise.all(profiles.map((p) => checkProfile(ctx, p))).finally(() => progress?.stop());
         if (opts.offline) progress?.stop();
         const report = await engine.collectStatus({ profiles, live: !opts.offline });
-        const entries = [...profileEntries, ...report.entries];
+
+        const { queryRunningUp } = await import('../../tunnel-control/index.js');
         const running = await queryRunningUp(ctx.io.env);
         // Exit 0 when the profiles in use work (live), or every SSO session is signed in (--offline);
         // other lines (a session nobody uses, the token store) are information.
         const ok = opts.offline
           ? report.entries.filter((e) => e.kind === 'sso-session').every((e) => e.ok)
-          : profileEntries.every((e) => e.ok);
+          : profileChecks.every((p) => p.state === 'connected');
         if (opts.json) {
-          printJson(ctx.io.stdout, {
+          const json: StatusJson = {
             ok,
-            entries,
-            tunnels: running?.tunnels ?? [],
-            processes: running?.processes.map((p) => ({ pid: p.pid, startedAt: p.startedAt })) ?? [],
-          });
+            profiles: profileChecks,
+            entries: report.entries.map(entryJson),
+            tunnels: running?.tunnels.map(tunnelJson) ?? [],
+            processes:
+              running?.processes.map((p) => ({
+                pid: p.pid,
+                startedAt: new Date(p.startedAt).toISOString(),
+              })) ?? [],
+          };
+          printJson(ctx.io.stdout, json);
           return ok ? 0 : 1;
         }
+        const entries = [...profileChecks.map(profileEntry), ...report.entries];
         printTable(
           ctx.io.stdout,
           ['KIND', 'NAME', 'STATE', 'DETAIL'],

@@ -1,14 +1,13 @@
 // `stormtunnel up [TUNNEL...]`: runs tunnels in the foreground until Ctrl-C, with a live view (or plain lines
 // when not on a terminal), and answers `stormtunnel status` from other terminals over the control socket.
 import type { Command } from 'commander';
-import { loadSharedConfig, resolveRegion } from '../../aws/index.js';
 import { UsageError } from '../../engine/errors.js';
 import type { TunnelSet, TunnelStateChange } from '../../engine/types.js';
-import { enableGarbagePacing } from '../../memory/garbage-pacer.js';
-import { startControlServer, type ControlServer } from '../../tunnel-control/index.js';
+import type { ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { assertLocalPortsFree, assertProfilesUsable } from '../preflight.js';
+import { onStdoutClosed } from '../pipe.js';
 import { changeLine, LiveTable } from './up-view.js';
 
 const EXAMPLE = `{ name: 'db', target: 'i-0123456789abcdef0', remotePort: 5432, localPort: 5432 }`;
@@ -49,6 +48,10 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   );
   await assertLocalPortsFree(ctx, selected, { onlyHeldByUp: true });
 
+  // Loaded when `up` runs, not for --help (startup time).
+  const { loadSharedConfig, resolveRegion } = await import('../../aws/index.js');
+  const { startControlServer } = await import('../../tunnel-control/index.js');
+  const { enableGarbagePacing } = await import('../../memory/garbage-pacer.js');
   // This process exists to run tunnels and its heap is small: collecting dead Buffers early is cheap here.
   enableGarbagePacing();
   const engine = await ctx.createEngine();
@@ -67,6 +70,8 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   const say = (line: string) => (view ? view.say(line) : ctx.io.stdout.write(line + '\n'));
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => (finish = resolve));
+  // `stormtunnel up | head -1`: the reader is gone; stop as on Ctrl-C (exit 0, sessions terminated).
+  const offClosed = onStdoutClosed(() => finish(0));
   const onChange = (change: TunnelStateChange): void => {
     const status = set.status().find((s) => s.name === change.tunnel);
     // On a terminal the table shows states; only problems get a line of their own there.
@@ -111,6 +116,7 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   const code = await finished;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  offClosed();
 
   // On a terminal the line replaces the "^C" the terminal echoed, so it starts its own line.
   const erase = view ? '\r\x1b[K' : '';
