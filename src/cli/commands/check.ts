@@ -11,12 +11,7 @@ import {
   reportOf,
   type Classification,
 } from '../../engine/classify.js';
-import {
-  connectDraft,
-  PORT_FORWARDING_DOCUMENT,
-  REMOTE_HOST_DOCUMENT,
-  type Engine,
-} from '../../engine/engine.js';
+import type { Engine } from '../../engine/engine.js';
 import { rootCause, UsageError } from '../../engine/errors.js';
 import type { TunnelConfig } from '../../engine/plugin.js';
 import type { ConnectDraft, Credentials } from '../../engine/types.js';
@@ -24,7 +19,6 @@ import { redactString } from '../../log/redact.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../output.js';
-import { assertLocalPortsFree, assertProfilesUsable } from '../preflight.js';
 
 export type CheckId = 'credentials' | 'instance' | 'start-session' | 'end-session';
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -242,6 +236,8 @@ async function checkSession(
   arn: string | undefined,
 ): Promise<CheckResult[]> {
   const t = plan.tunnel;
+  // Loaded here, not at startup: the engine module brings the hooks and AWS client code (slow for --help).
+  const { PORT_FORWARDING_DOCUMENT, REMOTE_HOST_DOCUMENT } = await import('../../engine/engine.js');
   const documentName = t.remoteHost ? REMOTE_HOST_DOCUMENT : PORT_FORWARDING_DOCUMENT;
   const { StartSessionCommand, TerminateSessionCommand } = await import('@aws-sdk/client-ssm');
   const ssm = () => engine.services.aws.ssm({ region: plan.region, credentials });
@@ -335,6 +331,7 @@ async function runPlan(
   // The target as `up` connects to it: the same draft, through the plugins' beforeConnect.
   let draft: ConnectDraft;
   try {
+    const { connectDraft } = await import('../../engine/engine.js');
     draft = await engine.prepareConnection(connectDraft(t, plan.profile, plan.region, creds.credentials));
   } catch (err) {
     // Invalid input (a target nothing resolves) stops check with the line `up` shows for it, exit 2.
@@ -445,6 +442,7 @@ not defined or not usable, a malformed AWS config, a local port in use, a target
         const config = await ctx.loadConfig();
         const aws = await loadSharedConfig({ env: ctx.io.env });
         const plans = plansFor(ctx, config.tunnels, aws, opts, config.file);
+        const { assertLocalPortsFree, assertProfilesUsable } = await import('../preflight.js');
         await assertProfilesUsable(
           ctx,
           plans.map((p) => p.profile),

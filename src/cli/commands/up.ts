@@ -6,7 +6,6 @@ import type { TunnelSet, TunnelStateChange } from '../../engine/types.js';
 import type { ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
-import { assertLocalPortsFree, assertProfilesUsable } from '../preflight.js';
 import { onStdoutClosed } from '../pipe.js';
 import { changeLine, LiveTable } from './up-view.js';
 
@@ -42,6 +41,7 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   }
 
   const selected = config.tunnels.filter((t) => (names.length ? names.includes(t.name) : t.autostart));
+  const { assertLocalPortsFree, assertProfilesUsable } = await import('../preflight.js');
   await assertProfilesUsable(
     ctx,
     selected.map((t) => t.profile ?? ctx.profile),
