@@ -1,27 +1,42 @@
 // End-to-end tunnel benchmark: a real `stormtunnel up` process (our client) against the emulator in this
-// process, compared with raw loopback TCP measured in the same run. Prints figures and ratios.
-// Usage: node --import tsx bench/tunnels.ts [MiB]   (default 64), or `npm run bench`
+// process. Two setups, each with its baseline measured in the same run:
+// - realistic (the default figures): the emulator as it is by default, like AWS (agent paced: 1024 bytes
+//   per Output message then 1 ms; the service closes a client's WebSocket above 1000 messages/s or for a
+//   payload above 1024 bytes), the client with its defaults (900 messages/s, burst 50, 1024-byte payloads).
+//   One connection up, one down, against the agent's ceiling measured in the same run; the request log must
+//   show no limit crossed and no ResumeSession (the script exits 1 otherwise).
+// - unpaced (the client's own cost): agent unpaced, the service's limits off, client unpaced, payloads of
+//   1024 (the default) and 32768 bytes, against raw loopback TCP measured in the same run. First byte, ready
+//   time, RSS and soak run in this setup too: they measure the client's memory and CPU, and 200 x 1 MiB
+//   through a paced session would take minutes.
+// Usage: node --import tsx bench/tunnels.ts [realistic MiB] [unpaced MiB]   (default 12 and 64), or
+// `npm run bench`. BENCH_RUNS=n repeats the realistic and unpaced throughput parts n times, alternated
+// (default 1), and prints medians.
 // `up` is started the way users start it, through bin/stormtunnel.js (which re-runs itself for `up` with
 // its V8 flags); RSS is the re-run `up` process's. BENCH_BUILT=1 runs the compiled CLI in dist/ (`npm run
 // build` first: what an installed stormtunnel runs), otherwise the TypeScript sources through tsx.
-// BENCH_ONLY=throughput,paced,ready,rss runs only those parts; soak (a long run: BENCH_SOAK_ROUNDS rounds of
-// 200 connections, RSS after each) runs only when named. BENCH_CONFIG=ts|mjs picks the config's format
-// (default: .mjs with BENCH_BUILT, .ts from source); BENCH_NODE_ARGS='--heap-prof ...' goes to `up`'s Node.
+// BENCH_ONLY=realistic,throughput,ready,rss runs only those parts (`paced` is an old name of `realistic`);
+// soak (a long run: BENCH_SOAK_ROUNDS rounds of 200 connections, RSS after each) runs only when named.
+// BENCH_CONFIG=ts|mjs picks the config's format (default: .mjs with BENCH_BUILT, .ts from source);
+// BENCH_NODE_ARGS='--heap-prof ...' goes to `up`'s Node.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { sso } from '../plugins/sso/index.js';
 import { DEFAULT_SETTINGS } from '../src/config/defaults.js';
 import { OutputPump } from '../src/emulator/agent/pump.js';
+import { REALISTIC } from '../src/emulator/agent/realism.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { createEngine } from '../src/engine/engine.js';
 import { silentLogger } from '../src/log/logger.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MESSAGE_RATE } from '../src/session-manager/index.js';
 import { makeAwsHome, seedConfig } from '../test/helpers/aws-home.js';
-import { STATIC_CREDENTIALS } from '../test/tunnels/helpers.js';
+import { STATIC_CREDENTIALS, UNPACED_EMULATOR } from '../test/tunnels/helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // BENCH_CLI_ROOT=dir: run the bin, dist/ and plugins of another checkout (e.g. a worktree of an older
@@ -35,12 +50,17 @@ if (BUILT && !existsSync(join(DIST, 'src/cli/main.js'))) {
 }
 const BIN = join(CLI_ROOT, 'bin/stormtunnel.js');
 const SRC = (p: string) => (BUILT ? join(DIST, p.replace(/\.ts$/, '.js')) : join(CLI_ROOT, p));
-const MIB = Number(process.argv[2] ?? 64);
-const ONLY = process.env.BENCH_ONLY?.split(',');
+const REAL_MIB = Number(process.argv[2] ?? 12);
+const MIB = Number(process.argv[3] ?? 64);
+const RUNS = Math.max(1, Math.min(20, Number(process.env.BENCH_RUNS ?? 1)));
+const ONLY = process.env.BENCH_ONLY?.split(',').map((p) => (p === 'paced' ? 'realistic' : p));
 const run = (part: string) => !ONLY || ONLY.includes(part);
 const CONFIG_EXT = process.env.BENCH_CONFIG ?? (BUILT ? 'mjs' : 'ts');
 const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 const SIZE = MIB * 1024 * 1024;
+const REAL_SIZE = REAL_MIB * 1024 * 1024;
+/** Protocol doc §8-9, measured by others against the real agent code: a fact quoted, not measured here. */
+const REFERENCE_CLIENT_UP = [0.55, 0.7] as const;
 
 // ---- target: 'U'+len: read len bytes, answer 'K'; 'D'+len: send len bytes; 'E': echo -------------------
 const block = randomBytes(1024 * 1024);
@@ -168,9 +188,17 @@ async function echoRound(port: number, n: number): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
+const list = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
 
 // ---- the world: emulator, AWS home, a config, a `stormtunnel up` process ----------------------------------
+// Realistic by default (pacing, the rate and payload limits); each part sets the emulator's settings it
+// needs before its sessions start (settings apply to sessions started afterwards).
 const emu = await startEmulator({ port: 0, autoApprove: true });
+const REALISTIC_EMULATOR = {
+  pacing: REALISTIC.pacing,
+  clientMessageRateLimit: REALISTIC.clientMessageRateLimit,
+  clientPayloadLimit: REALISTIC.clientPayloadLimit,
+};
 const home = makeAwsHome({
   config: seedConfig(emu.startUrl),
   credentials: STATIC_CREDENTIALS,
@@ -199,6 +227,11 @@ export default { plugins: [${plugins}], tunnels: ${JSON.stringify(tunnels)} };
   );
   return file;
 }
+
+/** The ssm-tunnel plugin with the client's defaults, or unpaced with a payload size (the client's own cost). */
+const SSM_DEFAULT = 'ssmTunnel()';
+const ssmUnpaced = (maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES) =>
+  `ssmTunnel(${JSON.stringify({ dataChannel: { maxMessagesPerSecond: false, maxPayloadBytes } })})`;
 
 const tunnelDef = (name: string, extra: object = {}) => ({
   name,
@@ -258,6 +291,13 @@ function upPid(launched: number): number {
   return children[0] ? Number(children[0]) : launched;
 }
 
+/** CPU seconds (user + system) a process used so far, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -268,48 +308,59 @@ const say = (s: string) => {
   console.log(s);
   rows.push(s);
 };
-
-say(
-  `stormtunnel tunnel benchmark: ${MIB} MiB per direction, node ${process.version}, ${BUILT ? `compiled CLI (dist/ built ${statSync(join(DIST, 'src/cli/main.js')).mtime.toISOString()})` : 'CLI from source through tsx'}, .${CONFIG_EXT} config, load average ${loadavg()
+const load = () =>
+  loadavg()
     .map((l) => l.toFixed(1))
-    .join(' ')}`,
-);
+    .join(' ');
 
-// Raw loopback TCP, same run.
-const rawUp = await upload(targetPort, SIZE);
-const rawDown = await download(targetPort, SIZE);
 say(
-  `raw loopback TCP           upload ${rawUp.toFixed(0).padStart(6)} MB/s   download ${rawDown.toFixed(0).padStart(6)} MB/s`,
+  `stormtunnel tunnel benchmark: realistic ${REAL_MIB} MiB, unpaced ${MIB} MiB per direction, ${RUNS} run(s), node ${process.version}, ${BUILT ? `compiled CLI (dist/ built ${statSync(join(DIST, 'src/cli/main.js')).mtime.toISOString()})` : 'CLI from source through tsx'}, .${CONFIG_EXT} config, load average ${load()}`,
 );
 
-// Through the tunnel, unpaced agent.
-const staticCfg = writeConfig('static.config.ts', `keys, ssmTunnel(), retry()`, [tunnelDef('db')]);
-if (run('throughput')) {
-  const u = up(staticCfg, 1);
-  const port = (await u.ready).get('db')!;
-  const tu = await upload(port, SIZE);
-  const td = await download(port, SIZE);
-  say(
-    `tunnel, unpaced agent      upload ${tu.toFixed(1).padStart(6)} MB/s   download ${td.toFixed(1).padStart(6)} MB/s   (ratio ${(tu / rawUp).toFixed(3)} / ${(td / rawDown).toFixed(3)} of raw)`,
-  );
-  // First byte of new connections on the warm mux tunnel.
-  for (let i = 0; i < 5; i++) await firstByte(port);
-  const fb: number[] = [];
-  for (let i = 0; i < 100; i++) fb.push(await firstByte(port));
-  const rawFb: number[] = [];
-  for (let i = 0; i < 100; i++) rawFb.push(await firstByte(targetPort));
-  say(
-    `first byte, warm mux       median ${median(fb).toFixed(2)} ms   p95 ${p95(fb).toFixed(2)} ms   (raw TCP median ${median(rawFb).toFixed(2)} ms)`,
-  );
-  await u.stop();
+/** What the emulator's request log says about the service's limits and resumes (since entry `afterSeq`). */
+function limitEvents(afterSeq = 0) {
+  const log = emu.requests().filter((e) => e.seq > afterSeq);
+  const count = (service: string, operation: string) =>
+    log.filter((e) => e.service === service && e.operation === operation).length;
+  return {
+    rate: count('data-channel', 'rate-limit-exceeded'),
+    payload: count('data-channel', 'payload-limit-exceeded'),
+    resumes: count('ssm', 'ResumeSession'),
+    details: log
+      .filter((e) => e.service === 'data-channel' && e.operation.endsWith('-limit-exceeded'))
+      .map((e) => `${e.operation} ${JSON.stringify(e.params)}`),
+    lastSeq: log.at(-1)?.seq ?? afterSeq,
+  };
+}
+let limitsCrossed = false;
+
+// ---- realistic: the emulator and the client as they are by default ----------------------------------------
+// The agent's ceiling, in the same run: a download through the same path (a `stormtunnel up` process, one
+// local connection) with the client's limits out of the way: the client unpaced (maxMessagesPerSecond:
+// false, so its acks never wait for a token; payloads stay 1024 bytes) against the same emulator with the
+// agent paced and only the service's rate limit off (the unpaced acks would cross it). That is the whole
+// agent side of a session (pump, sequencer, send window, WebSocket, acks coming back) as a tunnel sees it,
+// so download / ceiling is the cost of the client's own pacing and nothing else. Tried first and dropped:
+// our data-channel client in this process, which shares the event loop with the agent and delays its 1 ms
+// timers (it measured below the paced tunnel's download, 0.847 vs 0.884 MB/s). The OutputPump alone into a
+// sink (printed beside it) leaves out everything but the 1 ms sleeps: an upper bound.
+async function agentCeiling(len: number): Promise<number> {
+  emu.admin.setSettings({ ...REALISTIC_EMULATOR, clientMessageRateLimit: false });
+  try {
+    const u = up(ceilingCfg, 1);
+    try {
+      return await download((await u.ready).get('db')!, len);
+    } finally {
+      await u.stop();
+    }
+  } finally {
+    emu.admin.setSettings(REALISTIC_EMULATOR);
+  }
 }
 
-// Realistic agent pacing (1024 bytes then 1 ms, like the real agent): the agent is the bottleneck.
-if (run('paced')) {
-  emu.admin.setSettings({ pacing: true });
-  // The ceiling: the emulator agent's paced output pump alone, sending into nothing.
-  const pumpRate = await new Promise<number>((resolve) => {
-    const n = 2 * 1024 * 1024;
+/** The emulator agent's paced OutputPump alone, sending into nothing: only its 1024 bytes + 1 ms sleeps. */
+function pumpAlone(n: number): Promise<number> {
+  return new Promise<number>((resolve) => {
     let sent = 0;
     const t0 = performance.now();
     const pump = new OutputPump({
@@ -327,17 +378,137 @@ if (run('paced')) {
     });
     pump.enqueue(Buffer.alloc(n));
   });
-  const u = up(staticCfg, 1);
-  const port = (await u.ready).get('db')!;
-  const n = 8 * 1024 * 1024;
-  const tu = await upload(port, n);
-  const td = await download(port, n);
-  say(
-    `tunnel, paced agent        upload ${tu.toFixed(1).padStart(6)} MB/s   download ${td.toFixed(2).padStart(6)} MB/s   (8 MiB; the paced agent alone emits ${pumpRate.toFixed(2)} MB/s: download is ${(td / pumpRate).toFixed(3)} of that ceiling; uploads are not paced by the emulator's agent)`,
-  );
-  await u.stop();
-  emu.admin.setSettings({ pacing: false });
 }
+
+// Raw loopback TCP (the unpaced part's baseline), same run.
+const rawUps: number[] = [];
+const rawDowns: number[] = [];
+const unpaced = new Map<
+  number,
+  { up: number[]; down: number[]; upCpu: [number, number][]; downCpu: [number, number][] }
+>();
+const UNPACED_PAYLOADS = [DEFAULT_MAX_PAYLOAD_BYTES, 32768];
+const real = { up: [] as number[], down: [] as number[], ceiling: [] as number[], pump: [] as number[] };
+const unpacedCfg = (payload: number) =>
+  writeConfig(`unpaced-${payload}.config.ts`, `keys, ${ssmUnpaced(payload)}, retry()`, [tunnelDef('db')]);
+const realisticCfg = writeConfig('realistic.config.ts', `keys, ${SSM_DEFAULT}, retry()`, [tunnelDef('db')]);
+const ceilingCfg = unpacedCfg(DEFAULT_MAX_PAYLOAD_BYTES);
+let firstByteDone = false;
+
+for (let r = 0; r < RUNS; r++) {
+  if (run('realistic')) {
+    emu.admin.setSettings(REALISTIC_EMULATOR);
+    const mark = limitEvents().lastSeq;
+    real.ceiling.push(await agentCeiling(REAL_SIZE));
+    real.pump.push(await pumpAlone(2 * 1024 * 1024));
+    // The service counts a client's messages when they arrive: a stall of this process (the emulator's event
+    // loop) delivers late messages in a bunch, so its longest stall is printed beside the counts.
+    const stall = monitorEventLoopDelay({ resolution: 10 });
+    stall.enable();
+    const u = up(realisticCfg, 1);
+    const port = (await u.ready).get('db')!;
+    real.up.push(await upload(port, REAL_SIZE));
+    real.down.push(await download(port, REAL_SIZE));
+    await u.stop();
+    stall.disable();
+    const ev = limitEvents(mark);
+    if (ev.rate + ev.payload + ev.resumes > 0) limitsCrossed = true;
+    for (const d of ev.details) say(`    ${d}`);
+    say(
+      `  run ${r + 1}: realistic  up ${real.up.at(-1)!.toFixed(3)} MB/s  down ${real.down.at(-1)!.toFixed(3)} MB/s  agent ceiling ${real.ceiling.at(-1)!.toFixed(3)} MB/s (pump alone ${real.pump.at(-1)!.toFixed(3)})  rate-limit-exceeded ${ev.rate}  payload-limit-exceeded ${ev.payload}  ResumeSession ${ev.resumes}  emulator's longest event-loop stall ${(stall.max / 1e6).toFixed(0)} ms  load ${load()}`,
+    );
+  }
+  if (run('throughput')) {
+    emu.admin.setSettings(UNPACED_EMULATOR);
+    rawUps.push(await upload(targetPort, SIZE));
+    rawDowns.push(await download(targetPort, SIZE));
+    for (const payload of UNPACED_PAYLOADS) {
+      const u = up(unpacedCfg(payload), 1);
+      const port = (await u.ready).get('db')!;
+      const row = unpaced.get(payload) ?? { up: [], down: [], upCpu: [], downCpu: [] };
+      unpaced.set(payload, row);
+      // CPU milliseconds per MiB moved: of the `up` process (our client) and of this process (the emulator's
+      // service and agent, and the bench's own sockets), so a slow figure says which side paid.
+      const pid = upPid(u.child.pid!);
+      const cpu = async (f: () => Promise<number>, rates: number[], cpus: [number, number][]) => {
+        const [c0, b0] = [cpuSeconds(pid), process.cpuUsage()];
+        rates.push(await f());
+        const b = process.cpuUsage(b0);
+        cpus.push([((cpuSeconds(pid) - c0) * 1000) / MIB, (b.user + b.system) / 1000 / MIB]);
+      };
+      await cpu(() => upload(port, SIZE), row.up, row.upCpu);
+      await cpu(() => download(port, SIZE), row.down, row.downCpu);
+      const ms = (c: [number, number]) => `${c[0].toFixed(1)} / ${c[1].toFixed(1)}`;
+      say(
+        `  run ${r + 1}: unpaced, ${String(payload).padStart(5)}-byte payloads  up ${row.up.at(-1)!.toFixed(1)} MB/s  down ${row.down.at(-1)!.toFixed(1)} MB/s  (raw TCP ${rawUps.at(-1)!.toFixed(0)} / ${rawDowns.at(-1)!.toFixed(0)} MB/s)  CPU ms per MiB, up process / emulator: upload ${ms(row.upCpu.at(-1)!)}, download ${ms(row.downCpu.at(-1)!)}  load ${load()}`,
+      );
+      if (payload === DEFAULT_MAX_PAYLOAD_BYTES && !firstByteDone) {
+        firstByteDone = true;
+        // First byte of new connections on the warm mux tunnel.
+        for (let i = 0; i < 5; i++) await firstByte(port);
+        const fb: number[] = [];
+        for (let i = 0; i < 100; i++) fb.push(await firstByte(port));
+        const rawFb: number[] = [];
+        for (let i = 0; i < 100; i++) rawFb.push(await firstByte(targetPort));
+        say(
+          `first byte, warm mux, unpaced (1024-byte payloads)  median ${median(fb).toFixed(2)} ms   p95 ${p95(fb).toFixed(2)} ms   (raw TCP median ${median(rawFb).toFixed(2)} ms)`,
+        );
+      }
+      await u.stop();
+    }
+  }
+}
+
+if (run('realistic')) {
+  const [up0, down0, ceil, pump] = [
+    median(real.up),
+    median(real.down),
+    median(real.ceiling),
+    median(real.pump),
+  ];
+  const ev = limitEvents();
+  const clientCap = (DEFAULT_MESSAGE_RATE * (DEFAULT_MAX_PAYLOAD_BYTES - 8)) / 1e6;
+  say(
+    `REALISTIC (emulator defaults: agent paced 1024 B + 1 ms, rate limit 1000/s, payload limit 1024 B; client defaults: ${DEFAULT_MESSAGE_RATE} msg/s burst 50, ${DEFAULT_MAX_PAYLOAD_BYTES}-byte payloads), ${REAL_MIB} MiB, one connection each way, median of ${real.up.length}`,
+  );
+  say(
+    `  agent ceiling (download through up, client unpaced, emulator paced with the rate limit off)  ${ceil.toFixed(3)} MB/s  (${list(real.ceiling, 3)}); paced pump alone into a sink ${pump.toFixed(3)} MB/s`,
+  );
+  say(
+    `  upload    ${up0.toFixed(3)} MB/s  (${list(real.up, 3)})  ratio ${(up0 / ceil).toFixed(3)} of the agent ceiling; ${(up0 / clientCap).toFixed(3)} of the client's own cap (${DEFAULT_MESSAGE_RATE} x ${DEFAULT_MAX_PAYLOAD_BYTES - 8} smux bytes = ${clientCap.toFixed(3)} MB/s)`,
+  );
+  say(
+    `  download  ${down0.toFixed(3)} MB/s  (${list(real.down, 3)})  ratio ${(down0 / ceil).toFixed(3)} of the agent ceiling`,
+  );
+  say(
+    `  upload vs the reference client's ${REFERENCE_CLIENT_UP[0]}-${REFERENCE_CLIENT_UP[1]} MB/s (protocol doc §8-9, measured by others against the real agent code; NOT measured here): ${(up0 / REFERENCE_CLIENT_UP[1]).toFixed(2)}-${(up0 / REFERENCE_CLIENT_UP[0]).toFixed(2)}x`,
+  );
+  say(
+    `  request log over the whole run: rate-limit-exceeded ${ev.rate}, payload-limit-exceeded ${ev.payload}, ResumeSession ${ev.resumes}${limitsCrossed ? '   LIMITS CROSSED OR SESSION RESUMED' : '   (must all be 0)'}`,
+  );
+}
+
+if (run('throughput')) {
+  const [ru, rd] = [median(rawUps), median(rawDowns)];
+  say(
+    `UNPACED, the client's own cost (emulator: pacing off, rate and payload limits off; client: maxMessagesPerSecond false), ${MIB} MiB, one connection each way, median of ${rawUps.length}`,
+  );
+  say(
+    `  raw loopback TCP           upload ${ru.toFixed(0).padStart(6)} MB/s   download ${rd.toFixed(0).padStart(6)} MB/s`,
+  );
+  for (const [payload, row] of unpaced) {
+    const [tu, td] = [median(row.up), median(row.down)];
+    const cpu = (cs: [number, number][]) =>
+      `${median(cs.map((c) => c[0])).toFixed(1)} / ${median(cs.map((c) => c[1])).toFixed(1)}`;
+    say(
+      `  tunnel, ${String(payload).padStart(5)}-byte payloads upload ${tu.toFixed(1).padStart(6)} MB/s   download ${td.toFixed(1).padStart(6)} MB/s   (ratio ${(tu / ru).toFixed(3)} / ${(td / rd).toFixed(3)} of raw; CPU ms per MiB, up process / emulator: upload ${cpu(row.upCpu)}, download ${cpu(row.downCpu)})`,
+    );
+  }
+}
+
+// The parts below measure the client's memory and CPU: emulator and client unpaced, default payload size.
+emu.admin.setSettings(UNPACED_EMULATOR);
+const unpacedDefault = ssmUnpaced();
 
 // Ready time with a cached SSO token: sign in once (device code, auto-approved), then `up` on profile dev.
 if (run('ready')) {
@@ -357,7 +528,7 @@ if (run('ready')) {
   });
   await engine.signIn({ profile: 'dev', noBrowser: true, useDeviceCode: true });
   await engine.shutdown({ reason: 'command-done' });
-  const ssoCfg = writeConfig('sso.config.ts', `sso(), ssmTunnel(), retry()`, [
+  const ssoCfg = writeConfig('sso.config.ts', `sso(), ${unpacedDefault}, retry()`, [
     tunnelDef('db', { profile: 'dev' }),
   ]);
   const times: number[] = [];
@@ -367,7 +538,7 @@ if (run('ready')) {
     await u.stop();
   }
   say(
-    `up -> ready, cached SSO token (whole process: node start, config, GetRoleCredentials, StartSession, handshake)  median ${median(times).toFixed(0)} ms  (${times.map((t) => t.toFixed(0)).join(', ')})`,
+    `up -> ready, unpaced, cached SSO token (whole process: node start, config, GetRoleCredentials, StartSession, handshake)  median ${median(times).toFixed(0)} ms  (${times.map((t) => t.toFixed(0)).join(', ')})`,
   );
 }
 
@@ -375,7 +546,7 @@ if (run('ready')) {
 if (run('rss')) {
   const cfg = writeConfig(
     'ten.config.ts',
-    `keys, ssmTunnel(), retry()`,
+    `keys, ${unpacedDefault}, retry()`,
     Array.from({ length: 10 }, (_, i) => tunnelDef(`t${i}`)),
   );
   const u = up(cfg, 10);
@@ -392,10 +563,10 @@ if (run('rss')) {
   const ms = performance.now() - t0;
   clearInterval(sampler);
   say(
-    `RSS of up, 10 idle tunnels ${idle.toFixed(0)} MB${wrapper === undefined ? '' : `  (bin/stormtunnel.js, which started it and waits: ${wrapper.toFixed(0)} MB, mostly shared)`}`,
+    `RSS of up, unpaced, 10 idle tunnels ${idle.toFixed(0)} MB${wrapper === undefined ? '' : `  (bin/stormtunnel.js, which started it and waits: ${wrapper.toFixed(0)} MB, mostly shared)`}`,
   );
   say(
-    `RSS of up, 200 connections peak ${peak.toFixed(0)} MB  (200 x 1 MiB echoed in ${(ms / 1000).toFixed(1)} s, ${exact}/200 byte-exact)`,
+    `RSS of up, unpaced, 200 connections peak ${peak.toFixed(0)} MB  (200 x 1 MiB echoed in ${(ms / 1000).toFixed(1)} s, ${exact}/200 byte-exact)`,
   );
   await u.stop();
 }
@@ -404,7 +575,7 @@ if (run('rss')) {
 // Memory that creeps up round after round is a leak (per-stream state, waiters); flat is bounded.
 if (ONLY?.includes('soak')) {
   const rounds = Number(process.env.BENCH_SOAK_ROUNDS ?? 20);
-  const cfg = writeConfig('soak.config.ts', `keys, ssmTunnel(), retry()`, [tunnelDef('s')]);
+  const cfg = writeConfig('soak.config.ts', `keys, ${unpacedDefault}, retry()`, [tunnelDef('s')]);
   const u = up(cfg, 1);
   const port = (await u.ready).get('s')!;
   const pid = upPid(u.child.pid!);
@@ -423,7 +594,7 @@ if (ONLY?.includes('soak')) {
   const half = Math.floor(rounds / 2);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   say(
-    `soak: ${rounds} rounds of 200 x 1 MiB echoed in ${s.toFixed(0)} s, ${exact}/${rounds * 200} byte-exact; RSS of up after each round ${after.map((m) => m.toFixed(0)).join(' ')} MB; peak ${peak.toFixed(0)} MB; second half vs first half ${(avg(after.slice(half)) / avg(after.slice(0, half))).toFixed(3)}`,
+    `soak, unpaced: ${rounds} rounds of 200 x 1 MiB echoed in ${s.toFixed(0)} s, ${exact}/${rounds * 200} byte-exact; RSS of up after each round ${after.map((m) => m.toFixed(0)).join(' ')} MB; peak ${peak.toFixed(0)} MB; second half vs first half ${(avg(after.slice(half)) / avg(after.slice(0, half))).toFixed(3)}`,
   );
   await u.stop();
 }
@@ -432,3 +603,9 @@ await emu.close();
 target.close();
 home.cleanup();
 rmSync(dir, { recursive: true, force: true });
+if (limitsCrossed) {
+  console.error(
+    'the realistic part crossed the service limits or resumed a session: see the request log counts above',
+  );
+  process.exitCode = 1;
+}
