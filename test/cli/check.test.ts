@@ -182,13 +182,13 @@ cli(
     ]);
     const start = s.checks[2]!;
     assert.match(
-      start.detail,
+      start.message,
       /^Contact AWS Administrator: ssm:StartSession was denied for profile "readonly"/,
     );
     assert.is(start.errorClass, 'permission-denied');
     assert.is(start.errorCode, 'AccessDeniedException');
     assert.match(
-      start.guidance ?? '',
+      start.hint ?? '',
       /^ask your AWS administrator to allow ssm:StartSession for arn:aws:sts::111111111111:assumed-role\/AWSReservedSSO_ReadOnly_/,
     );
     assert.is(s.identity?.account, '111111111111');
@@ -200,9 +200,9 @@ cli('the wrong region: instance unknown there, with the region / agent / role gu
   assert.is(j.code, 1);
   const inst = j.subjects[0]!.checks[1]!;
   assert.is(inst.status, 'fail');
-  assert.is(inst.detail, 'i-0aaaabbbbccccdddd is not known to Session Manager in us-east-1');
+  assert.is(inst.message, 'i-0aaaabbbbccccdddd is not known to Session Manager in us-east-1');
   assert.match(
-    inst.guidance ?? '',
+    inst.hint ?? '',
     /us-east-1 is the instance's region.*SSM Agent.*AmazonSSMManagedInstanceCore/,
   );
   const west = await checkJson(['--tunnel', 'west']);
@@ -226,7 +226,7 @@ cli(
     assert.is(j.code, 0, JSON.stringify(j.subjects));
     assert.match(j.subjects[0]!.identity?.arn ?? '', /^arn:aws:sts::222222222222:assumed-role\/Deploy\//);
     assert.match(
-      j.subjects[0]!.checks[2]!.detail,
+      j.subjects[0]!.checks[2]!.message,
       /AWS-StartPortForwardingSessionToRemoteHost, port 5432 on db\.internal/,
     );
     // The built-in plugins take instance ids; `up` says the same for this tunnel (test/errors/agree.test.ts).

@@ -27,9 +27,9 @@ export interface CheckResult {
   id: CheckId;
   status: CheckStatus;
   /** One line: what was found, or why it failed or was skipped. */
-  detail: string;
+  message: string;
   /** What to do next (failures only). */
-  guidance?: string;
+  hint?: string;
   /** The error class (src/engine/classify.ts) and AWS error code of a failure. */
   errorClass?: string;
   errorCode?: string;
@@ -110,8 +110,8 @@ function failed(id: CheckId, err: unknown, guidance?: (f: Failure) => string | u
     id,
     status: 'fail',
     // Error text is redacted like every error shown; our own guidance (role ARNs) is not secret.
-    detail: redactString(f.detail),
-    guidance: guidance?.(f) ?? redactString(f.guidance),
+    message: redactString(f.detail),
+    hint: guidance?.(f) ?? redactString(f.guidance),
     errorClass: f.classification.class,
     ...(f.classification.code ? { errorCode: f.classification.code } : {}),
   };
@@ -120,7 +120,7 @@ function failed(id: CheckId, err: unknown, guidance?: (f: Failure) => string | u
 const skipped = (id: CheckId, why: string): CheckResult => ({
   id,
   status: 'skip',
-  detail: `skipped: ${why}`,
+  message: `skipped: ${why}`,
 });
 
 interface CredentialCheck {
@@ -150,7 +150,7 @@ async function checkCredentials(engine: Engine, profile: string, region: string)
       result: {
         id: 'credentials',
         status: 'pass',
-        detail: `valid: account ${identity.account}, ${identity.arn}`,
+        message: `valid: account ${identity.account}, ${identity.arn}`,
       },
     };
   } catch (err) {
@@ -191,8 +191,8 @@ async function checkInstance(
         result: {
           id: 'instance',
           status: 'fail',
-          detail: `${target} is not known to Session Manager in ${plan.region}`,
-          guidance: `check that ${plan.region} is the instance's region (set region on the tunnel), that the SSM Agent runs on it, and that its instance profile has the AmazonSSMManagedInstanceCore policy`,
+          message: `${target} is not known to Session Manager in ${plan.region}`,
+          hint: `check that ${plan.region} is the instance's region (set region on the tunnel), that the SSM Agent runs on it, and that its instance profile has the AmazonSSMManagedInstanceCore policy`,
           errorClass: 'target',
         },
       };
@@ -206,9 +206,8 @@ async function checkInstance(
         result: {
           id: 'instance',
           status: 'fail',
-          detail: `${what} is registered in ${plan.region} but its SSM Agent is offline (${found.PingStatus ?? 'no ping status'})`,
-          guidance:
-            'start the instance, or check that the SSM Agent runs and can reach Session Manager (network, VPC endpoints)',
+          message: `${what} is registered in ${plan.region} but its SSM Agent is offline (${found.PingStatus ?? 'no ping status'})`,
+          hint: 'start the instance, or check that the SSM Agent runs and can reach Session Manager (network, VPC endpoints)',
           errorClass: 'target',
         },
       };
@@ -219,7 +218,7 @@ async function checkInstance(
       result: {
         id: 'instance',
         status: 'pass',
-        detail: `${what} is online in ${plan.region}${found.AgentVersion ? `, SSM Agent ${found.AgentVersion}` : ''}`,
+        message: `${what} is online in ${plan.region}${found.AgentVersion ? `, SSM Agent ${found.AgentVersion}` : ''}`,
       },
     };
   } catch (err) {
@@ -268,7 +267,7 @@ async function checkSession(
   const start: CheckResult = {
     id: 'start-session',
     status: 'pass',
-    detail: `StartSession works (${documentName}, port ${t.remotePort}${t.remoteHost ? ` on ${t.remoteHost}` : ''})`,
+    message: `StartSession works (${documentName}, port ${t.remotePort}${t.remoteHost ? ` on ${t.remoteHost}` : ''})`,
   };
   if (!sessionId) return [start, skipped('end-session', 'StartSession returned no session id')];
   try {
@@ -286,12 +285,12 @@ async function checkSession(
       {
         id: 'end-session',
         status: 'pass',
-        detail: `TerminateSession works; test session ${sessionId} ended`,
+        message: `TerminateSession works; test session ${sessionId} ended`,
       },
     ];
   } catch (err) {
     const r = failed('end-session', err, askFor);
-    r.detail += ` (test session ${sessionId} stays open until Session Manager ends it)`;
+    r.message += ` (test session ${sessionId} stays open until Session Manager ends it)`;
     return [start, r];
   }
 }
@@ -410,8 +409,8 @@ function printHuman(out: NodeJS.WritableStream, subjects: CheckSubject[]): void 
         : `profile "${s.name}" (${s.region})`;
     out.write(`${where}\n`);
     for (const c of s.checks) {
-      out.write(`  ${MARK[c.status]} ${LABEL[c.id]}: ${c.detail}\n`);
-      if (c.status === 'fail' && c.guidance) out.write(`     → ${c.guidance}\n`);
+      out.write(`  ${MARK[c.status]} ${LABEL[c.id]}: ${c.message}\n`);
+      if (c.status === 'fail' && c.hint) out.write(`     → ${c.hint}\n`);
     }
   }
   const all = subjects.flatMap((s) => s.checks);

@@ -10,7 +10,10 @@ import type { Duplex } from 'node:stream';
 export interface DataChannelRealism {
   /** §8: the agent sends at most 1024 payload bytes per Output message, then sleeps 1 ms (default true). */
   pacing: boolean;
-  /** §9: close the client's WebSocket above this many binary messages in any 1000 ms (default 1000). */
+  /**
+   * §9: close the client's WebSocket when it sends more than this many binary messages per second for more
+   * than a moment (a token bucket of 250 messages; default 1000).
+   */
   clientMessageRateLimit: number | false;
   /** §9: close the client's WebSocket for a message payload above this many bytes (default 1024; a guess). */
   clientPayloadLimit: number | false;
