@@ -2,15 +2,20 @@
 // The reader end is closed before the child writes anything, so every write of the child hits EPIPE: the
 // same outcome as `head -1` exiting before the rest arrives, without depending on who is faster.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
-import { BIN, REPO_ROOT, runCli } from '../helpers/cli.js';
-import { startEchoServer, staticKeysHome, type TcpServer } from '../tunnels/helpers.js';
+import { BIN, runCli } from '../helpers/cli.js';
+import {
+  startEchoServer,
+  staticKeysHome,
+  writeStaticKeysConfig,
+  type TcpServer,
+} from '../tunnels/helpers.js';
 
 const test = suite('closed pipes');
 let home: AwsHome;
@@ -118,25 +123,16 @@ test('up and emulator (long-running): stop quietly with exit 0 once the reader i
     emu = await startEmulator({ port: 0, autoApprove: true });
     keys = staticKeysHome(emu);
     echo = await startEchoServer();
-    const config = join(dir, 'pipe.config.ts');
-    const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
-    writeFileSync(
-      config,
-      `import { definePlugin } from ${imp('src/engine/plugin.ts')};
-import { ssmTunnel } from ${imp('plugins/ssm-tunnel/index.ts')};
-import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from ${imp('src/emulator/state.ts')};
-const keys = definePlugin({
-  name: 'test-static-keys',
-  apply(api) {
-    api.hooks.resolveCredentials.tap(() => ({ accessKeyId: SEED_STATIC_ACCESS_KEY_ID, secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY }));
-  },
-});
-export default {
-  plugins: [keys, ssmTunnel()],
-  tunnels: [{ name: 'db', profile: 'default', region: 'us-east-1', target: 'i-0123456789abcdef0', remotePort: ${echo.port}, localPort: 0 }],
-};
-`,
-    );
+    const config = writeStaticKeysConfig(join(dir, 'pipe.config.ts'), [
+      {
+        name: 'db',
+        profile: 'default',
+        region: 'us-east-1',
+        target: 'i-0123456789abcdef0',
+        remotePort: echo.port,
+        localPort: 0,
+      },
+    ]);
     const up = ['--config', config, 'up'];
     const env = { ...keys.env, XDG_STATE_HOME: join(dir, 'state'), STORMTUNNEL_LOG_LEVEL: 'warn' };
     assertQuiet(up, await runIntoClosedPipe(up, { env, cwd: dir }));

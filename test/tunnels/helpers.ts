@@ -1,7 +1,9 @@
 // Shared setup for the tunnel tests: the in-process emulator, a throw-away AWS home with static keys, an
 // engine with the ssm-tunnel plugin, target servers on 127.0.0.1 and byte-exact transfers.
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { suite, type Test } from 'uvu';
 import { retry } from '../../plugins/retry/index.js';
 import { ssmTunnel } from '../../plugins/ssm-tunnel/index.js';
@@ -19,6 +21,7 @@ import type { PluginApi, StormtunnelPlugin, TunnelConfig } from '../../src/engin
 import type { Clock, TunnelSet, TunnelStatus } from '../../src/engine/types.js';
 import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
 import { captureLogger, type LogRecord } from '../helpers/logger.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 import { withTimeout } from '../helpers/wait.js';
 
 export const BASTION = 'i-0123456789abcdef0';
@@ -274,4 +277,35 @@ export function echoThrough(port: number, payload: Buffer, timeoutMs = 60_000): 
     });
   });
   return withTimeout(run, timeoutMs, `echo of ${payload.length} bytes through port ${port}`);
+}
+
+/**
+ * Writes a stormtunnel.config.ts for a real `up` process: the emulator's static keys (a stand-in for the
+ * profile-credentials plugin), the ssm-tunnel plugin, and with `fastRetry` a retry plugin with short delays.
+ */
+export function writeStaticKeysConfig(
+  file: string,
+  tunnels: object[],
+  opts: { fastRetry?: boolean } = {},
+): string {
+  const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
+  writeFileSync(
+    file,
+    `import { definePlugin } from ${imp('src/engine/plugin.ts')};
+import { ssmTunnel } from ${imp('plugins/ssm-tunnel/index.ts')};
+import { retry } from ${imp('plugins/retry/index.ts')};
+import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from ${imp('src/emulator/state.ts')};
+const keys = definePlugin({
+  name: 'test-static-keys',
+  apply(api) {
+    api.hooks.resolveCredentials.tap(() => ({ accessKeyId: SEED_STATIC_ACCESS_KEY_ID, secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY }));
+  },
+});
+export default {
+  plugins: [keys, ssmTunnel()${opts.fastRetry ? ", retry({ baseDelay: '50ms', jitter: false })" : ''}],
+  tunnels: ${JSON.stringify(tunnels)},
+};
+`,
+  );
+  return file;
 }

@@ -1,7 +1,7 @@
 // `stormtunnel up` as a real process against the in-process emulator: plain lines when not a TTY, the
 // control socket answers `status`, Ctrl-C terminates every session and exits 0, usage mistakes exit 2.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { queryRunningUp, stateDir } from '../../src/tunnel-control/index.js';
-import { BIN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import type { AwsHome } from '../helpers/aws-home.js';
 import {
   data,
@@ -19,6 +19,7 @@ import {
   staticKeysHome,
   waitFor,
   withTimeout,
+  writeStaticKeysConfig,
   type TcpServer,
 } from './helpers.js';
 
@@ -45,27 +46,7 @@ test.after(async () => {
 
 /** A config with the emulator's static keys (a stand-in for the profile-credentials plugin). */
 function writeConfig(name: string, tunnels: object[]): string {
-  const file = join(dir, name);
-  const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
-  writeFileSync(
-    file,
-    `import { definePlugin } from ${imp('src/engine/plugin.ts')};
-import { ssmTunnel } from ${imp('plugins/ssm-tunnel/index.ts')};
-import { retry } from ${imp('plugins/retry/index.ts')};
-import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from ${imp('src/emulator/state.ts')};
-const keys = definePlugin({
-  name: 'test-static-keys',
-  apply(api) {
-    api.hooks.resolveCredentials.tap(() => ({ accessKeyId: SEED_STATIC_ACCESS_KEY_ID, secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY }));
-  },
-});
-export default {
-  plugins: [keys, ssmTunnel(), retry({ baseDelay: '50ms', jitter: false })],
-  tunnels: ${JSON.stringify(tunnels)},
-};
-`,
-  );
-  return file;
+  return writeStaticKeysConfig(join(dir, name), tunnels, { fastRetry: true });
 }
 
 interface Up {

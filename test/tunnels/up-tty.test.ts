@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { AwsHome } from '../helpers/aws-home.js';
-import { BIN, REPO_ROOT } from '../helpers/cli.js';
+import { BIN } from '../helpers/cli.js';
 import { commandExists, testIf } from '../helpers/system.js';
 import {
   data,
@@ -20,6 +20,7 @@ import {
   startEchoServer,
   staticKeysHome,
   waitFor,
+  writeStaticKeysConfig,
   type TcpServer,
 } from './helpers.js';
 
@@ -78,18 +79,7 @@ withTmux('the table redraws in place under log lines; Ctrl-C leaves a clean term
     // Nothing listens on its remote port: each connection logs a warning straight to the terminal.
     t('closed', { remotePort: await freePort() }),
   ];
-  const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
-  const config = join(dir, 'tty.config.ts');
-  writeFileSync(
-    config,
-    `import { ssmTunnel } from ${imp('plugins/ssm-tunnel/index.ts')};
-import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from ${imp('src/emulator/state.ts')};
-const keys = { name: 'test-static-keys', apply(api) {
-  api.hooks.resolveCredentials.tap(() => ({ accessKeyId: SEED_STATIC_ACCESS_KEY_ID, secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY }));
-} };
-export default { plugins: [keys, ssmTunnel()], tunnels: ${JSON.stringify(tunnels)} };
-`,
-  );
+  const config = writeStaticKeysConfig(join(dir, 'tty.config.ts'), tunnels);
   const env = {
     ...home.env,
     XDG_STATE_HOME: join(dir, 'state'),
