@@ -199,8 +199,13 @@ test('resume delays are the engine clock: a FakeClock holds ResumeSession until 
     await new Promise((r) => setTimeout(r, 5));
   }
   assert.is(resumes(), 1, 'first ResumeSession');
+  // The failure reached onError and its minute began on the fake clock: only that clock can end it.
+  await waitFor(
+    () => w.logs.some((l) => /ResumeSession failed .*retrying in 60 s/.test(l.msg)),
+    10_000,
+    'the retry decision',
+  );
   await clock.advance(59_000);
-  await new Promise((r) => setTimeout(r, 50));
   assert.is(resumes(), 1, 'nothing before the minute is up');
   for (let i = 0; i < 100 && statusOf(set, 'db').state !== 'ready'; i++) {
     await clock.advance(100);
