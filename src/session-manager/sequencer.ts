@@ -139,7 +139,7 @@ export class Sequencer extends EventEmitter {
       !this.closed &&
       this.inFlight.length < this.maxWindowMessages &&
       this.inFlightBytes < this.maxWindowBytes &&
-      this.nextSeq - this.cursor < this.maxQueuedMessages
+      this.queuedCount < this.maxQueuedMessages
     );
   }
   get attached(): boolean {
