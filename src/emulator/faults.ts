@@ -1,9 +1,10 @@
-// Per-operation fault injection: throttling (with Retry-After), 5xx, timeouts and connection resets,
-// each answered in the error shape of the operation's protocol so the SDK classifies it as AWS's would be.
+// Per-operation fault injection: throttling (with Retry-After), 5xx, timeouts, connection resets and slow
+// answers, each failure in the error shape of the operation's protocol so the SDK classifies it as AWS's
+// would be.
 import { jsonRpcError, queryError, restJsonError, type Exchange } from './http.js';
 import type { ActiveFault, FaultSpec } from './types.js';
 
-const KINDS = new Set(['throttle', '5xx', 'timeout', 'reset']);
+const KINDS = new Set(['throttle', '5xx', 'timeout', 'reset', 'slow']);
 
 export class FaultError extends Error {}
 
@@ -11,6 +12,7 @@ export class Faults {
   private faults: ActiveFault[] = [];
   private nextId = 1;
   private held = new Set<{ timer: NodeJS.Timeout; ex: Exchange }>();
+  private slowed = new Set<{ timer: NodeJS.Timeout; go: () => void }>();
 
   add(spec: FaultSpec): ActiveFault {
     if (!spec || typeof spec.operation !== 'string' || !spec.operation)
@@ -44,8 +46,31 @@ export class Faults {
     return this.faults.map((f) => ({ ...f }));
   }
 
+  /** Removes every fault; requests held by a `slow` fault are answered now. */
   clear(): void {
     this.faults = [];
+    for (const s of this.slowed) {
+      clearTimeout(s.timer);
+      s.go();
+    }
+    this.slowed.clear();
+  }
+
+  /**
+   * A `slow` fault: the request is served as usual after `holdSeconds` (or at `clear()`), as over a slow
+   * network: the client's request is out and its answer has not come yet.
+   */
+  hold(fault: ActiveFault): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        go: resolve,
+        timer: setTimeout(() => {
+          this.slowed.delete(entry);
+          resolve();
+        }, fault.holdSeconds * 1000),
+      };
+      this.slowed.add(entry);
+    });
   }
 
   /** Consumes one use of the first fault matching the operation. */
@@ -86,11 +111,18 @@ export class Faults {
         return throttle(ex, fault.retryAfterSeconds);
       case '5xx':
         return serverError(ex, fault.status);
+      case 'slow':
+        throw new Error('a slow fault holds the request (hold), it does not answer it');
     }
   }
 
-  /** Drops every held request (on close or reset). */
+  /** Drops every held request (on close or reset); slowed ones are let through. */
   releaseAll(): void {
+    for (const s of this.slowed) {
+      clearTimeout(s.timer);
+      s.go();
+    }
+    this.slowed.clear();
     for (const h of this.held) {
       clearTimeout(h.timer);
       h.ex.req.socket.destroy();

@@ -151,7 +151,9 @@ async function handle(
   const fault = r.faultable ? emu.faults.take(r.operation) : undefined;
   if (fault) {
     emu.logger(`fault ${fault.kind} on ${r.operation}`);
-    return emu.faults.apply(ex, fault);
+    if (fault.kind !== 'slow') return emu.faults.apply(ex, fault);
+    ex.fault = fault.kind;
+    await emu.faults.hold(fault);
   }
   await r.handle(emu, ex);
 }

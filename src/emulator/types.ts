@@ -40,7 +40,7 @@ export interface RequestLogEntry {
   params: Record<string, string | number | boolean | string[]>;
 }
 
-export type FaultKind = 'throttle' | '5xx' | 'timeout' | 'reset';
+export type FaultKind = 'throttle' | '5xx' | 'timeout' | 'reset' | 'slow';
 
 export interface FaultSpec {
   /** Operation name as in the request log (e.g. 'GetRoleCredentials', 'CreateToken', 'StartSession') or '*'. */
@@ -52,7 +52,7 @@ export interface FaultSpec {
   retryAfterSeconds?: number;
   /** HTTP status for '5xx' (default 500; 500-599). */
   status?: number;
-  /** How long a 'timeout' holds the request before dropping the socket (default 60 s). */
+  /** How long a 'timeout' holds the request before dropping the socket, or a 'slow' one before serving it (default 60 s). */
   holdSeconds?: number;
 }
 
