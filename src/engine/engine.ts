@@ -8,6 +8,7 @@ import type { PluginApi, StormtunnelPlugin, TunnelConfig } from './plugin.js';
 import { classifyError, type Classification } from './classify.js';
 import { defaultServices } from './default-services.js';
 import { runWithRecovery } from './recovery.js';
+import { EXIT_GUARD_TIMEOUT_MS, exitGuard } from './exit-guard.js';
 import { isInstanceId, unresolvedTargetError } from './target.js';
 import type {
   Clock,
@@ -319,6 +320,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       for (const cancel of cancelTimers) cancel();
       cancelTimers.clear();
       controller.abort(new StormtunnelError('stormtunnel is shutting down'));
+      if (exitGuard.busy && !(await exitGuard.settled(EXIT_GUARD_TIMEOUT_MS))) {
+        logger.warn(`stopped without finishing: ${exitGuard.describe().join(', ')}`);
+      }
       await hooks.onShutdown.promise(info);
     },
   };
@@ -409,6 +413,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           operation,
           fn,
         ),
+      finishBeforeExit: (what, fn) => exitGuard.run(what, fn),
       emit: {
         tokenExpiring: (n) => hooks.onTokenExpiring.promise(n),
         reauthRequired: (n) => hooks.onReauthRequired.promise(n),

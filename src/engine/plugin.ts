@@ -67,6 +67,12 @@ export interface PluginApi {
    * or throws a RecoveryFailedError carrying the user-facing message).
    */
   recover: <T>(operation: RecoverableOperation, fn: (attempt: number) => Promise<T>) => Promise<T>;
+  /**
+   * Runs `fn` as work a stop must not cut short (see src/engine/exit-guard.ts): Ctrl-C, SIGTERM, SIGHUP and
+   * the engine's shutdown wait for it, up to 15 s. For the durable write of something the service has just
+   * replaced, such as a rotated refresh token; keep `fn` to the request and the write.
+   */
+  finishBeforeExit: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
   /** Raise the engine's notification hooks. */
   readonly emit: {
     tokenExpiring: (notice: ExpiryNotice) => Promise<void>;
