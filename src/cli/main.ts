@@ -5,6 +5,7 @@ import { isPluginError, rootCause } from '../engine/errors.js';
 import { redactString } from '../log/redact.js';
 import { handleClosedPipes, stdoutClosed } from './pipe.js';
 import { buildProgram } from './program.js';
+import { installSignalHandling, signalExitCode } from './signals.js';
 
 // The AWS SDK versions are pinned in package.json, so its "newer versions need Node 22" notice is not
 // something a user can act on; keep stderr for our own messages.
@@ -56,6 +57,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, verbose
 const invokedDirectly = process.argv[1] && /(?:stormtunnel(?:\.js)?|main\.[jt]s)$/.test(process.argv[1]);
 if (invokedDirectly) {
   handleClosedPipes(process.stdout, process.stderr);
+  installSignalHandling(process.stderr);
   let finished = false;
   // Should the event loop ever empty while a command still waits, say so instead of exiting 0 silently.
   process.once('beforeExit', () => {
@@ -68,7 +70,8 @@ if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => {
       finished = true;
-      process.exitCode = code;
+      // A signal that ended the command keeps its code (128 + its number), as an unhandled one would.
+      process.exitCode = signalExitCode() ?? code;
       // The reader is gone and the command has stopped: a stray timer or socket must not keep us running.
       if (stdoutClosed()) process.exit();
     },

@@ -7,6 +7,7 @@ import type { ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { onStdoutClosed } from '../pipe.js';
+import { onStopSignal } from '../signals.js';
 import { changeLine, LiveTable } from './up-view.js';
 
 const EXAMPLE = `{ name: 'db', target: 'i-0123456789abcdef0', remotePort: 5432, localPort: 5432 }`;
@@ -104,18 +105,13 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   }
   view?.start();
 
-  // A second Ctrl-C while stopping quits at once (the view's exit handler gives the terminal back).
-  const onSecondSignal = () => process.exit(130);
-  const onSignal = (signal: NodeJS.Signals) => {
+  // The first Ctrl-C (or SIGTERM, SIGHUP) stops the tunnels; a second one quits at once, once a refresh
+  // token being written is on disk (src/cli/signals.ts).
+  const releaseSignals = onStopSignal((signal) => {
     ctx.logger.debug(`${signal}: stopping`);
-    process.once('SIGINT', onSecondSignal);
     finish(0);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  });
   const code = await finished;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
   offClosed();
 
   // On a terminal the line replaces the "^C" the terminal echoed, so it starts its own line.
@@ -127,7 +123,7 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   view?.stop();
   await control?.close();
   await engine.shutdown({ reason: code === 0 ? 'signal' : 'error' });
-  process.off('SIGINT', onSecondSignal);
+  releaseSignals();
   if (code === 0) ctx.io.stdout.write('stopped\n');
   return code;
 }
