@@ -170,29 +170,38 @@ export class SsoSessionManager {
           remainingMs: latest.expiresAt.getTime() - this.now,
           refreshable: true,
         });
+        // Where the new token goes is settled before the request: the service rotates the refresh token in
+        // its answer, so nothing but the writes may stand between that answer and the disk.
+        const save = await this.sync.writer(ref);
         return this.api.recover(
           { phase: 'token-refresh', operation: 'CreateToken (refresh)', ssoSession: ref.name },
           async () => {
             const { CreateTokenCommand } = await import('@aws-sdk/client-sso-oidc');
             const oidc = await this.api.services.aws.ssoOidc({ region: ref.region });
-            const out = await oidc.send(
-              new CreateTokenCommand({
-                clientId: latest.clientId,
-                clientSecret: latest.clientSecret,
-                grantType: 'refresh_token',
-                refreshToken: latest.refreshToken,
-              }),
+            const next = await this.api.finishBeforeExit(
+              `saving the refreshed sign-in of ${ref.name}`,
+              async () => {
+                const out = await oidc.send(
+                  new CreateTokenCommand({
+                    clientId: latest.clientId,
+                    clientSecret: latest.clientSecret,
+                    grantType: 'refresh_token',
+                    refreshToken: latest.refreshToken,
+                  }),
+                );
+                if (!out.accessToken || !out.expiresIn)
+                  throw new Error('CreateToken answered without accessToken or expiresIn');
+                const token: StoredToken = {
+                  ...latest,
+                  accessToken: out.accessToken,
+                  expiresAt: new Date(this.now + out.expiresIn * 1000),
+                  // Keep the previous refresh token when none comes back (the SDKs drop it and strand the user).
+                  refreshToken: out.refreshToken ?? latest.refreshToken,
+                };
+                await save(token);
+                return token;
+              },
             );
-            if (!out.accessToken || !out.expiresIn)
-              throw new Error('CreateToken answered without accessToken or expiresIn');
-            const next: StoredToken = {
-              ...latest,
-              accessToken: out.accessToken,
-              expiresAt: new Date(this.now + out.expiresIn * 1000),
-              // Keep the previous refresh token when none comes back (the SDKs drop it and strand the user).
-              refreshToken: out.refreshToken ?? latest.refreshToken,
-            };
-            await this.sync.write(ref, next);
             this.lastSeenExpiry.set(ref.name, next.expiresAt.getTime());
             this.api.logger.info(`refreshed the sign-in of ${ref.name}`, {
               expiresAt: next.expiresAt.toISOString(),

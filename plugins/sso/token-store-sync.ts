@@ -107,8 +107,28 @@ export class TokenStoreSync {
   }
 
   async write(ref: SsoSessionRef, token: StoredToken): Promise<void> {
-    if (this.deps.settings.keychain) await this.deps.store().set(token);
-    if (await this.writesCache()) await writeSsoToken(ref.cacheKey, toCache(token), this.cacheOptions);
+    await (
+      await this.writer(ref)
+    )(token);
+  }
+
+  /**
+   * Decides where tokens of `ref` go (asking the keychain whether it is there takes a D-Bus round trip) and
+   * returns the write itself: both places at once, so a stop right after a refresh's answer has the least
+   * time to catch the new refresh token outside the disk. A failure of one place does not stop the other.
+   */
+  async writer(ref: SsoSessionRef): Promise<(token: StoredToken) => Promise<void>> {
+    const intoStore = this.deps.settings.keychain;
+    const intoCache = await this.writesCache();
+    const store = this.deps.store();
+    return async (token) => {
+      const results = await Promise.allSettled([
+        intoStore ? store.set(token) : undefined,
+        intoCache ? writeSsoToken(ref.cacheKey, toCache(token), this.cacheOptions) : undefined,
+      ]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
   }
 
   /** Removes the token from both places (logout). Registrations are kept, as `aws sso logout` does. */
