@@ -1,4 +1,6 @@
-// Usage: node --import tsx bench/refresh-kill.ts [kills] [SIGKILL|SIGTERM]   (npm run bench:refresh-kill)
+// Usage: node --import tsx bench/refresh-kill.ts [kills] [SIGKILL|SIGTERM|SIGINT] [--baseline DIR]
+//        (npm run bench:refresh-kill). --baseline: another checkout (say, a worktree of an earlier commit)
+//        whose bin/stormtunnel.js takes every other round, so both are measured under the same load.
 //
 // How many sign-ins a stopped refresh loses. IAM Identity Center rotates the refresh token at CreateToken
 // (the emulator models it: the old one is refused at once), so a process stopped after the service answered
@@ -27,8 +29,11 @@ import { makeAwsHome } from '../test/helpers/aws-home.js';
 import { BIN, runCli } from '../test/helpers/cli.js';
 import { privateBusAvailable, ssoConfig, startPrivateBus, uniqueSession } from '../test/e2e/helpers.js';
 
-const target = Number(process.argv[2] ?? 50);
-const signal = (process.argv[3] ?? 'SIGKILL') as NodeJS.Signals;
+const args = process.argv.slice(2);
+const baselineAt = args.indexOf('--baseline');
+const baselineDir = baselineAt >= 0 ? args.splice(baselineAt, 2)[1] : undefined;
+const target = Number(args[0] ?? 50);
+const signal = (args[1] ?? 'SIGKILL') as NodeJS.Signals;
 if (!Number.isInteger(target) || target < 1)
   throw new Error(`kills must be a whole number, got ${process.argv[2]}`);
 if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && signal !== 'SIGINT')
@@ -90,11 +95,21 @@ interface Round {
 }
 
 /** One credential-process run; `delayMs` (after the refresh answer) sends the signal, undefined sends none. */
-async function round(delayMs: number | undefined): Promise<Round> {
+interface Variant {
+  name: string;
+  bin: string;
+  /** Median ms from the refresh's answer to the process's own exit: the range the signal is sent in. */
+  window: number;
+  landed: number;
+  lost: number;
+  rounds: number;
+}
+
+async function round(bin: string, delayMs: number | undefined): Promise<Round> {
   emu.admin.clearRequests();
   const before = await durableRefreshToken();
   if (!before) throw new Error('no refresh token stored before the round');
-  const child = spawn(process.execPath, [BIN, 'credential-process', '--profile', 'dev'], {
+  const child = spawn(process.execPath, [bin, 'credential-process', '--profile', 'dev'], {
     cwd,
     env: { ...process.env, ...env, STORMTUNNEL_FROM_SOURCE: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -139,32 +154,54 @@ async function round(delayMs: number | undefined): Promise<Round> {
 
 try {
   await signIn();
-  const tails: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const r = await round(undefined);
-    if (r.lost) throw new Error('a run without a signal left the rotated-out refresh token in the stores');
-    if (r.tailMs !== undefined) tails.push(r.tailMs);
+  const variants: Variant[] = [
+    { name: 'this checkout', bin: BIN, window: 0, landed: 0, lost: 0, rounds: 0 },
+    ...(baselineDir
+      ? [
+          {
+            name: `baseline ${baselineDir}`,
+            bin: join(baselineDir, 'bin', 'stormtunnel.js'),
+            window: 0,
+            landed: 0,
+            lost: 0,
+            rounds: 0,
+          },
+        ]
+      : []),
+  ];
+  for (const v of variants) {
+    const tails: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await round(v.bin, undefined);
+      if (r.lost)
+        throw new Error(`${v.name}: a run without a signal left the rotated-out refresh token in the stores`);
+      if (r.tailMs !== undefined) tails.push(r.tailMs);
+    }
+    tails.sort((a, b) => a - b);
+    v.window = tails[Math.floor(tails.length / 2)] ?? 50;
+    console.log(
+      `${v.name}: calibration ${tails.length} runs, answer-to-exit median ${v.window.toFixed(1)} ms (min ${tails[0]?.toFixed(1)}, max ${tails.at(-1)?.toFixed(1)})`,
+    );
   }
-  tails.sort((a, b) => a - b);
-  const window = tails[Math.floor(tails.length / 2)] ?? 50;
-  console.log(
-    `calibration: ${tails.length} runs, answer-to-exit median ${window.toFixed(1)} ms (min ${tails[0]?.toFixed(1)}, max ${tails.at(-1)?.toFixed(1)})`,
-  );
-  let landed = 0;
-  let lost = 0;
-  let rounds = 0;
-  while (landed < target && rounds < target * 8) {
-    rounds++;
-    const r = await round(Math.random() * window);
-    if (r.lost) await signIn();
-    if (!r.landed) continue;
-    landed++;
-    if (r.lost) lost++;
-    if (landed % 10 === 0) console.log(`  ${landed} landed, ${lost} sign-ins lost`);
+  // Rounds alternate between the variants, so load on the machine falls on both alike.
+  while (variants.some((v) => v.landed < target && v.rounds < target * 8)) {
+    for (const v of variants) {
+      if (v.landed >= target || v.rounds >= target * 8) continue;
+      v.rounds++;
+      const r = await round(v.bin, Math.random() * v.window);
+      if (r.lost) await signIn();
+      if (!r.landed) continue;
+      v.landed++;
+      if (r.lost) v.lost++;
+      if (v.landed % 10 === 0) console.log(`  ${v.name}: ${v.landed} landed, ${v.lost} sign-ins lost`);
+    }
   }
-  console.log(
-    `${signal}: ${landed} signals landed during a refresh (of ${rounds} rounds); sign-ins lost: ${lost} (${((100 * lost) / Math.max(1, landed)).toFixed(1)}%); stores: ${bus ? 'keychain + AWS CLI cache' : 'AWS CLI cache only (no Secret Service)'}`,
-  );
+  for (const v of variants) {
+    console.log(
+      `${v.name}: ${signal}: ${v.landed} signals landed during a refresh (of ${v.rounds} rounds); sign-ins lost: ${v.lost} (${((100 * v.lost) / Math.max(1, v.landed)).toFixed(1)}%)`,
+    );
+  }
+  console.log(`stores: ${bus ? 'keychain + AWS CLI cache' : 'AWS CLI cache only (no Secret Service)'}`);
 } finally {
   home.cleanup();
   rmSync(dir, { recursive: true, force: true });
