@@ -4,6 +4,9 @@ import { classifyProfile, parseRoleArn, resolveRoleChain } from './profiles.js';
 import { validateProfile } from './validate.js';
 import type { ConfigDiagnostic, IniDocument, IniSection, ProfileRow, SharedConfig } from './types.js';
 
+/** No diagnostics: one shared array, not one per section. */
+const NONE: number[] = [];
+
 interface LineRange {
   file: string;
   from: number;
@@ -27,14 +30,16 @@ function sectionRanges(config: SharedConfig): (name: string) => LineRange[] {
     const ranges = new Map<number, LineRange>();
     for (const s of doc.sections)
       if (!ranges.has(s.header.lineNo))
-        ranges.set(s.header.lineNo, { file, from: s.startIndex + 1, to: s.endIndex, diagnostics: [] });
+        ranges.set(s.header.lineNo, { file, from: s.startIndex + 1, to: s.endIndex, diagnostics: NONE });
     byHeader.set(file, ranges);
   }
   config.diagnostics.forEach((d, i) => {
     const doc = docs.get(d.file);
     if (!doc || d.line === undefined) return;
     const s = sectionAt(doc.sections, d.line);
-    if (s && d.line <= s.endIndex) byHeader.get(d.file)?.get(s.header.lineNo)?.diagnostics.push(i);
+    const range = s && d.line <= s.endIndex ? byHeader.get(d.file)?.get(s.header.lineNo) : undefined;
+    if (range?.diagnostics === NONE) range.diagnostics = [i];
+    else range?.diagnostics.push(i);
   });
   return (name) => {
     const p = config.profiles.get(name);

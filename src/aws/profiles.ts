@@ -135,13 +135,15 @@ export function isStaticProfile(values: Record<string, string>): boolean {
  */
 export function classifyProfile(name: string, config: SharedConfig): ProfileType {
   const types = cacheOf(config).types;
+  const region = resolveRegion(config, name)?.region;
   let t = types.get(name);
   if (t === undefined) {
-    t = classifyUncached(getProfile(config, name), config);
+    // Frozen: callers share it (a copy per call cost 90,000s of objects in a hostile file).
+    t = Object.freeze({ ...classifyUncached(getProfile(config, name), config), region });
     types.set(name, t);
   }
-  // The region is read again each time (env may change); the copy keeps callers off the cached object.
-  return { ...t, region: resolveRegion(config, name)?.region };
+  // The region is read again each time: AWS_REGION in config.env may have changed since.
+  return t.region === region ? t : { ...t, region };
 }
 
 function classifyUncached(profile: Profile, config: SharedConfig): ProfileType {
@@ -386,7 +388,7 @@ type ChainRun =
   | { ok: false; error: AwsConfigError; end: string; cycle: ReadonlySet<string> | undefined };
 
 interface ProfileCache {
-  /** classifyProfile's result without the region. */
+  /** classifyProfile's results, with the region they were made with. */
   types: Map<string, ProfileType>;
   runs: Map<string, ChainRun>;
 }
