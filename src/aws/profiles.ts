@@ -54,6 +54,8 @@ export const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'retry_mode',
 ]);
 
+const KNOWN_KEY_LIST: readonly string[] = [...KNOWN_KEYS];
+
 /** Keys in `values` that look like known keys spelled with hyphens (`sso-session` for `sso_session`). */
 export function hyphenatedKeys(values: Record<string, string>): string[] {
   return Object.keys(values).filter(
@@ -86,14 +88,19 @@ function val(values: Record<string, string>, key: string): string | undefined {
 
 /** The one message for a profile that is not in the files, whichever command (or AWS_PROFILE) named it. */
 export function undefinedProfileError(config: SharedConfig, name: string): AwsConfigError {
-  const known = [...config.profiles.keys()];
+  // The first ten names only: copying 90,000 names for each message made a hostile file quadratic.
+  const known: string[] = [];
+  for (const k of config.profiles.keys()) {
+    if (known.length === 10) break;
+    known.push(k);
+  }
   return new AwsConfigError({
     file: config.configFile.path,
     home: config.home,
     profile: name,
     detail:
       `profile "${name}" is not defined; add [profile ${name}] (or [${name}] in the credentials file)` +
-      (known.length ? ` or use one of: ${known.slice(0, 10).join(', ')}` : ''),
+      (known.length ? ` or use one of: ${known.join(', ')}` : ''),
   });
 }
 
@@ -112,7 +119,7 @@ export function misspeltKeys(values: Record<string, string>): Map<string, string
   for (const k of Object.keys(values)) {
     const normal = k.replace(/-/g, '_').toLowerCase();
     if (KNOWN_KEYS.has(normal)) continue;
-    const guess = closest(normal, [...KNOWN_KEYS]);
+    const guess = closest(normal, KNOWN_KEY_LIST);
     if (guess !== undefined && !has(values, guess)) out.set(k, guess);
   }
   return out;
@@ -127,10 +134,22 @@ export function isStaticProfile(values: Record<string, string>): boolean {
  * identity, credential_process, SSO, login. Profiles the SDK could not use are `incomplete` with a reason.
  */
 export function classifyProfile(name: string, config: SharedConfig): ProfileType {
-  const profile = getProfile(config, name);
-  const v = profile.values;
+  const types = cacheOf(config).types;
   const region = resolveRegion(config, name)?.region;
-  const base = { name, region };
+  let t = types.get(name);
+  if (t === undefined) {
+    // Frozen: callers share it (a copy per call cost 90,000s of objects in a hostile file).
+    t = Object.freeze({ ...classifyUncached(getProfile(config, name), config), region });
+    types.set(name, t);
+  }
+  // The region is read again each time: AWS_REGION in config.env may have changed since.
+  return t.region === region ? t : { ...t, region };
+}
+
+function classifyUncached(profile: Profile, config: SharedConfig): ProfileType {
+  const name = profile.name;
+  const v = profile.values;
+  const base = { name, region: undefined };
 
   if (has(v, 'role_arn')) {
     const src = has(v, 'source_profile');
@@ -227,7 +246,7 @@ export function classifyProfile(name: string, config: SharedConfig): ProfileType
 function classifySso(
   profile: Profile,
   config: SharedConfig,
-  base: { name: string; region: string | undefined },
+  base: { name: string; region: undefined },
 ): ProfileType {
   const v = profile.values;
   const sessionName = val(v, 'sso_session');
@@ -324,105 +343,248 @@ export function resolveRoleChain(name: string, config: SharedConfig): RoleChainH
     return [{ kind: 'source', profile: name, credentialType: first.type }];
   }
   const hops: RoleChainHop[] = [];
-  const visited: string[] = [name];
-  let current = getProfile(config, name);
-  for (;;) {
-    const v = current.values;
-    const roleArn = v.role_arn as string;
-    const src = val(v, 'source_profile');
-    const cs = val(v, 'credential_source');
-    if (src !== undefined && cs !== undefined) {
-      throw chainError(
+  for (let run: ChainRun | undefined = roleRun(config, getProfile(config, name)); run; run = run.rest) {
+    if (!run.ok) throw run.error;
+    hops.push(...run.hops);
+  }
+  return hops;
+}
+
+/**
+ * The second and the last hop of an assume-role profile's chain, without copying the chain (validation
+ * needs no more); throws what resolveRoleChain throws.
+ */
+export function roleChainEnds(
+  name: string,
+  config: SharedConfig,
+): { second: RoleChainHop; last: RoleChainHop } {
+  const first = classifyProfile(name, config);
+  if (first.type !== 'assume-role') {
+    const [only] = resolveRoleChain(name, config);
+    return { second: only as RoleChainHop, last: only as RoleChainHop };
+  }
+  const run = roleRun(config, getProfile(config, name));
+  if (!run.ok) throw run.error;
+  const second = run.hops[1] ?? run.rest?.hops[0];
+  return { second: second as RoleChainHop, last: run.last };
+}
+
+/**
+ * The chain from one assume-role profile, as resolveRoleChain would give it when asked for that profile.
+ * Runs are shared: the run of a profile is its own hops followed by the run of its source_profile, so a
+ * chain of n hops is walked once for all n profiles on it (issue 17: each profile's own walk made `profiles`
+ * quadratic, and validation exponential, in the length of a chain).
+ */
+type ChainRun =
+  | {
+      ok: true;
+      /** This profile's hops: its assume-role hop, and the source hop when the chain ends here. */
+      hops: readonly RoleChainHop[];
+      rest: (ChainRun & { ok: true }) | undefined;
+      last: RoleChainHop;
+      /** The last profile reached as a source (to tell whether a walk from elsewhere would loop). */
+      end: string;
+    }
+  | { ok: false; error: AwsConfigError; end: string; cycle: ReadonlySet<string> | undefined };
+
+interface ProfileCache {
+  /** classifyProfile's results, with the region they were made with. */
+  types: Map<string, ProfileType>;
+  runs: Map<string, ChainRun>;
+}
+
+// Keyed on the loaded config, which nothing edits after loadSharedConfig: every command loads its own.
+const caches = new WeakMap<SharedConfig, ProfileCache>();
+
+function cacheOf(config: SharedConfig): ProfileCache {
+  let c = caches.get(config);
+  if (!c) caches.set(config, (c = { types: new Map(), runs: new Map() }));
+  return c;
+}
+
+/** One hop of the walk from `current` (a profile that assumes a role), the AWS CLI's rules in its order. */
+type ChainStep =
+  | { kind: 'fail'; error: AwsConfigError; end: string }
+  | { kind: 'done'; hops: RoleChainHop[]; end: string }
+  | { kind: 'next'; hops: RoleChainHop[]; source: Profile }
+  | { kind: 'loop'; repeat: string };
+
+function chainStep(config: SharedConfig, current: Profile, visited: ReadonlyMap<string, number>): ChainStep {
+  const v = current.values;
+  const roleArn = v.role_arn as string;
+  const src = val(v, 'source_profile');
+  const cs = val(v, 'credential_source');
+  const fail = (error: AwsConfigError, end = current.name): ChainStep => ({ kind: 'fail', error, end });
+  if (src !== undefined && cs !== undefined) {
+    return fail(
+      chainError(
         config,
         current,
         'role_arn',
         `profile "${current.name}" has both source_profile and credential_source; keep exactly one`,
-      );
-    }
-    if (src === undefined && cs === undefined) {
-      throw chainError(
+      ),
+    );
+  }
+  if (src === undefined && cs === undefined) {
+    return fail(
+      chainError(
         config,
         current,
         'role_arn',
         `profile "${current.name}" has role_arn but no source_profile or credential_source; add one of them`,
-      );
-    }
-    hops.push({
-      kind: 'assume-role',
-      profile: current.name,
-      roleArn,
-      externalId: val(v, 'external_id'),
-      mfaSerial: val(v, 'mfa_serial'),
-      roleSessionName: val(v, 'role_session_name'),
-      durationSeconds: parseDuration(val(v, 'duration_seconds')),
-    });
-    if (cs !== undefined) {
-      if (!CREDENTIAL_SOURCES.includes(cs)) {
-        throw chainError(
+      ),
+    );
+  }
+  const hop: RoleChainHop = {
+    kind: 'assume-role',
+    profile: current.name,
+    roleArn,
+    externalId: val(v, 'external_id'),
+    mfaSerial: val(v, 'mfa_serial'),
+    roleSessionName: val(v, 'role_session_name'),
+    durationSeconds: parseDuration(val(v, 'duration_seconds')),
+  };
+  if (cs !== undefined) {
+    if (!CREDENTIAL_SOURCES.includes(cs)) {
+      return fail(
+        chainError(
           config,
           current,
           'credential_source',
           `profile "${current.name}" has credential_source = ${cs}; use ${CREDENTIAL_SOURCES.join(', ')}`,
-        );
-      }
-      hops.push({ kind: 'credential-source', profile: current.name, credentialSource: cs });
-      return hops;
+        ),
+      );
     }
-    const sourceName = src as string;
-    const source = config.profiles.get(sourceName);
-    if (!source) {
-      throw chainError(
+    return {
+      kind: 'done',
+      hops: [hop, { kind: 'credential-source', profile: current.name, credentialSource: cs }],
+      end: current.name,
+    };
+  }
+  const sourceName = src as string;
+  const source = config.profiles.get(sourceName);
+  if (!source) {
+    return fail(
+      chainError(
         config,
         current,
         'source_profile',
         `profile "${current.name}" has source_profile = ${sourceName} but there is no profile "${sourceName}"; add it or fix the name`,
-      );
+      ),
+    );
+  }
+  const done = (last: RoleChainHop): ChainStep => ({ kind: 'done', hops: [hop, last], end: sourceName });
+  if (visited.has(sourceName)) {
+    if (sourceName === current.name && isStaticProfile(source.values)) {
+      return done({ kind: 'source', profile: sourceName, credentialType: staticKind(source.values) });
     }
-    if (visited.includes(sourceName)) {
-      if (sourceName === current.name && isStaticProfile(source.values)) {
-        hops.push({ kind: 'source', profile: sourceName, credentialType: staticKind(source.values) });
-        return hops;
-      }
-      const loop = [...visited.slice(visited.indexOf(sourceName)), sourceName].join(' -> ');
-      throw chainError(
-        config,
-        current,
-        'source_profile',
-        `source_profile loop: ${loop}; point one of them at a profile with credentials` +
-          (sourceName === current.name ? ' (a profile may name itself only when it has static keys)' : ''),
-      );
-    }
-    visited.push(sourceName);
-    const sv = source.values;
-    if (isStaticProfile(sv)) {
-      hops.push({ kind: 'source', profile: sourceName, credentialType: staticKind(sv) });
-      return hops;
-    }
-    if (has(sv, 'role_arn') && !has(sv, 'web_identity_token_file')) {
-      current = source;
-      continue;
-    }
-    if (!has(sv, 'role_arn') && has(sv, 'credential_source')) {
-      // The SDK takes credentials straight from the source here; the AWS CLI does not support this.
-      hops.push({
-        kind: 'credential-source',
-        profile: sourceName,
-        credentialSource: sv.credential_source as string,
-      });
-      return hops;
-    }
-    const t = classifyProfile(sourceName, config);
-    if (t.type === 'incomplete' || t.type === 'assume-role') {
-      throw chainError(
+    return { kind: 'loop', repeat: sourceName };
+  }
+  const sv = source.values;
+  if (isStaticProfile(sv)) {
+    return done({ kind: 'source', profile: sourceName, credentialType: staticKind(sv) });
+  }
+  if (has(sv, 'role_arn') && !has(sv, 'web_identity_token_file')) {
+    return { kind: 'next', hops: [hop], source };
+  }
+  if (!has(sv, 'role_arn') && has(sv, 'credential_source')) {
+    // The SDK takes credentials straight from the source here; the AWS CLI does not support this.
+    return done({
+      kind: 'credential-source',
+      profile: sourceName,
+      credentialSource: sv.credential_source as string,
+    });
+  }
+  const t = classifyProfile(sourceName, config);
+  if (t.type === 'incomplete' || t.type === 'assume-role') {
+    return fail(
+      chainError(
         config,
         source,
         'source_profile',
         `profile "${sourceName}" (source_profile of "${current.name}") cannot provide credentials: ${t.type === 'incomplete' ? t.reason : 'unexpected role settings'}`,
-      );
-    }
-    hops.push({ kind: 'source', profile: sourceName, credentialType: t.type });
-    return hops;
+      ),
+      sourceName,
+    );
   }
+  return done({ kind: 'source', profile: sourceName, credentialType: t.type });
+}
+
+/** The run of `start`, walking only as far as the first profile whose run is known and still applies. */
+function roleRun(config: SharedConfig, start: Profile): ChainRun {
+  const runs = cacheOf(config).runs;
+  const known = runs.get(start.name);
+  if (known) return known;
+  const currents: Profile[] = [];
+  const ownHops: RoleChainHop[][] = [];
+  const visited = new Map<string, number>();
+  let current = start;
+  let step: ChainStep;
+  let tail: ChainRun | undefined;
+  for (;;) {
+    visited.set(current.name, currents.length);
+    currents.push(current);
+    step = chainStep(config, current, visited);
+    if (step.kind !== 'next') break;
+    ownHops.push(step.hops);
+    const next = runs.get(step.source.name);
+    // A known run stands for the rest of this walk unless that walk comes back to a profile already on
+    // this one (the loop check depends on where a walk started): then it ends at one of them or loops
+    // through `current`.
+    if (
+      next &&
+      !visited.has(next.end) &&
+      !(next.ok === false && next.cycle !== undefined && next.cycle.has(current.name))
+    ) {
+      tail = next;
+      break;
+    }
+    current = step.source;
+  }
+  let result: ChainRun;
+  let memoCount = currents.length;
+  if (tail) {
+    result = tail;
+  } else if (step.kind === 'done') {
+    result = {
+      ok: true,
+      hops: step.hops,
+      rest: undefined,
+      last: step.hops[1] as RoleChainHop,
+      end: step.end,
+    };
+    memoCount--;
+  } else if (step.kind === 'fail') {
+    result = { ok: false, error: step.error, end: step.end, cycle: undefined };
+  } else if (step.kind === 'loop') {
+    const from = visited.get(step.repeat) as number;
+    const loop = [...currents.slice(from).map((p) => p.name), step.repeat].join(' -> ');
+    result = {
+      ok: false,
+      error: chainError(
+        config,
+        current,
+        'source_profile',
+        `source_profile loop: ${loop}; point one of them at a profile with credentials` +
+          (step.repeat === current.name ? ' (a profile may name itself only when it has static keys)' : ''),
+      ),
+      end: step.repeat,
+      cycle: new Set(currents.slice(from).map((p) => p.name)),
+    };
+    // A profile on the loop after the repeated one, walked from itself, loops back to itself instead.
+    memoCount = from + 1;
+  } else {
+    throw new Error('unreachable');
+  }
+  // Back from the end: each profile's run is its own hops followed by the next one's.
+  const own = (i: number) => ownHops[i] as RoleChainHop[];
+  let run = result;
+  if (step.kind === 'done' && !tail) runs.set((currents[currents.length - 1] as Profile).name, run);
+  for (let i = currents.length - (step.kind === 'done' && !tail ? 2 : 1); i >= 0; i--) {
+    if (run.ok) run = { ok: true, hops: own(i), rest: run, last: run.last, end: run.end };
+    if (i < memoCount) runs.set((currents[i] as Profile).name, run);
+  }
+  return run;
 }
 
 function staticKind(values: Record<string, string>): CredentialKind {

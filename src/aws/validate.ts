@@ -9,11 +9,11 @@ import {
   originOf,
   parseDuration,
   parseRoleArn,
-  resolveRoleChain,
+  roleChainEnds,
   undefinedProfileError,
   upperCaseKeys,
 } from './profiles.js';
-import type { ConfigDiagnostic, NamedSection, Profile, SharedConfig } from './types.js';
+import type { ConfigDiagnostic, NamedSection, Profile, RoleChainHop, SharedConfig } from './types.js';
 
 export interface ValidationResult {
   errors: AwsConfigError[];
@@ -41,6 +41,10 @@ class Collector {
   readonly errors: AwsConfigError[] = [];
   readonly warnings: ConfigDiagnostic[] = [];
   private readonly seen = new Set<string>();
+  private readonly errorLines = new Set<string>();
+  /** Work already done in this validation: each profile and each role chain is checked once. */
+  readonly checkedProfiles = new Set<string>();
+  readonly checkedRoles = new Set<string>();
 
   constructor(private readonly config: SharedConfig) {}
 
@@ -62,11 +66,13 @@ class Collector {
     if (this.seen.has(e.message)) return;
     this.seen.add(e.message);
     this.errors.push(e);
+    this.errorLines.add(`${e.line ?? ''}:${e.file}`);
   }
 
   hasErrorAt(section: NamedSection, key: string): boolean {
     const o = originOf(section, key);
-    return this.errors.some((e) => o !== undefined && e.file === o.file && e.line === o.line);
+    // A set, not a scan of the errors: a file with an error on every profile made this quadratic.
+    return o !== undefined && this.errorLines.has(`${o.line}:${o.file}`);
   }
 
   warn(section: NamedSection | undefined, key: string | undefined, message: string, profile?: string): void {
@@ -246,6 +252,9 @@ function checkSsoProfile(c: Collector, config: SharedConfig, p: Profile): void {
 }
 
 function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
+  // Once per validation: a second check of the same profile only finds what the first one reported.
+  if (c.checkedRoles.has(p.name)) return;
+  c.checkedRoles.add(p.name);
   const v = p.values;
   const what = `profile "${p.name}"`;
   if (v.role_arn !== undefined && !parseRoleArn(v.role_arn)) {
@@ -274,10 +283,10 @@ function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
     );
   }
   try {
-    const hops = resolveRoleChain(p.name, config);
-    for (const hop of hops.slice(1)) {
+    const { second, last } = roleChainEnds(p.name, config);
+    const checkHop = (hop: RoleChainHop): void => {
       const hp = config.profiles.get(hop.profile);
-      if (!hp) continue;
+      if (!hp) return;
       if (hop.kind === 'source' && hp.values.role_arn !== undefined && hop.profile !== p.name) {
         c.warn(
           hp,
@@ -296,7 +305,11 @@ function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
       }
       if (hop.kind === 'assume-role' && hop.profile !== p.name) checkAssumeRole(c, config, hp);
       if (hop.kind === 'source') checkProfile(c, config, hop.profile, false);
-    }
+    };
+    // The chain after the second hop is the second hop's own chain, which its check covers; of the hops
+    // after it only the last can report anything new here (a warning that excluded the second hop itself).
+    checkHop(second);
+    if (last !== second) checkHop(last);
   } catch (e) {
     if (e instanceof AwsConfigError) c.addError(e);
     else throw e;
@@ -304,6 +317,9 @@ function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
 }
 
 function checkProfile(c: Collector, config: SharedConfig, name: string, followChain = true): void {
+  const once = `${followChain ? 'chain' : 'own'}:${name}`;
+  if (c.checkedProfiles.has(once)) return;
+  c.checkedProfiles.add(once);
   const p = getProfile(config, name);
   const what = `profile "${name}"`;
   spellingWarnings(c, p, what);
