@@ -56,3 +56,14 @@ export function displayPath(file: string, home: string = process.env.HOME || hom
 function oneLine(s: string): string {
   return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
+
+/**
+ * A value from the user's files or environment as echoed in a message: one line, at most `max` characters,
+ * with its full length when cut (a 2 MB region must not become a 2 MB warning). Never pass secrets here.
+ */
+export function shortValue(value: string, max = 60): string {
+  const flat = value.replace(/[\r\n\t\v\f\u2028\u2029]+/g, ' ');
+  const chars = [...flat];
+  if (chars.length <= max) return flat;
+  return `${chars.slice(0, max - 1).join('')}… (${chars.length} characters)`;
+}

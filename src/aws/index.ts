@@ -1,9 +1,11 @@
 // Public API of the AWS shared-config model and SSO caches.
-export { AwsConfigError, LockTimeoutError, displayPath } from './errors.js';
+export { AwsConfigError, LockTimeoutError, displayPath, shortValue } from './errors.js';
 export {
   appendSection,
   configFileView,
   documentLineNumbers,
+  documentRawLineNumbers,
+  documentRawSections,
   documentToSections,
   mergeSectionMaps,
   parseIni,

@@ -1,6 +1,6 @@
 // Profile typing (the SDK's order of checks), role chains (the AWS CLI's rules) and the `profiles` listing.
 import { closest } from '../config/suggest.js';
-import { AwsConfigError } from './errors.js';
+import { AwsConfigError, displayPath, shortValue } from './errors.js';
 import { resolveRegion } from './shared-config.js';
 import type {
   CredentialKind,
@@ -94,13 +94,16 @@ export function undefinedProfileError(config: SharedConfig, name: string): AwsCo
     if (known.length === 10) break;
     known.push(k);
   }
+  const shown = shortValue(name);
+  // A name with spaces or quotes must be quoted in the header for the AWS CLI to read it as one name.
+  const header = /^[^\s"'\\]+$/.test(name) ? shown : `"${shown.replace(/["\\]/g, '\\$&')}"`;
   return new AwsConfigError({
     file: config.configFile.path,
     home: config.home,
     profile: name,
     detail:
-      `profile "${name}" is not defined; add [profile ${name}] (or [${name}] in the credentials file)` +
-      (known.length ? ` or use one of: ${known.join(', ')}` : ''),
+      `profile "${shown}" is not defined; add [profile ${header}] (or [${shown}] in the credentials file)` +
+      (known.length ? ` or use one of: ${known.map((k) => shortValue(k)).join(', ')}` : ''),
   });
 }
 
@@ -185,6 +188,9 @@ function classifyUncached(profile: Profile, config: SharedConfig): ProfileType {
       };
     }
   }
+  if (profile.partialKeys) {
+    return { ...base, type: 'incomplete', intended: 'static', reason: partialKeysReason(profile, config) };
+  }
   if (isStaticProfile(v)) {
     return {
       ...base,
@@ -243,6 +249,17 @@ function classifyUncached(profile: Profile, config: SharedConfig): ProfileType {
   };
 }
 
+/** Why a key id without its secret stops the profile, naming both files (never the key values). */
+export function partialKeysReason(profile: Profile, config: Pick<SharedConfig, 'home'>): string {
+  const p = profile.partialKeys;
+  if (!p) return '';
+  const where = (o: ValueOrigin) => `${displayPath(o.file, config.home)} line ${o.line}`;
+  const other = p.otherSecret
+    ? `; the AWS CLI does not combine it with the aws_secret_access_key in ${where(p.otherSecret)} (PartialCredentialsError), and neither do we`
+    : '';
+  return `aws_access_key_id in ${where(p.keyId)} has no ${p.missing} in the same file${other}; add ${p.missing} next to it, or remove that aws_access_key_id`;
+}
+
 function classifySso(
   profile: Profile,
   config: SharedConfig,
@@ -262,7 +279,9 @@ function classifySso(
   if (sessionName !== undefined) {
     const session = config.ssoSessions.get(sessionName);
     if (!session)
-      return incomplete(`sso_session = ${sessionName} but there is no [sso-session ${sessionName}] section`);
+      return incomplete(
+        `sso_session = ${shortValue(sessionName)} but there is no [sso-session ${shortValue(sessionName)}] section`,
+      );
     const s = session.values;
     for (const [key, label] of [
       ['sso_start_url', 'start URL'],
@@ -272,16 +291,16 @@ function classifySso(
       const fromSession = val(s, key);
       if (fromProfile !== undefined && fromSession !== undefined && fromProfile !== fromSession) {
         return incomplete(
-          `${key} in the profile differs from sso-session "${sessionName}" (SSO ${label}); remove it from the profile`,
+          `${key} in the profile differs from sso-session "${shortValue(sessionName)}" (SSO ${label}); remove it from the profile`,
         );
       }
     }
     startUrl = val(s, 'sso_start_url') ?? startUrl;
     ssoRegion = val(s, 'sso_region') ?? ssoRegion;
     if (val(s, 'sso_start_url') === undefined)
-      return incomplete(`sso-session "${sessionName}" has no sso_start_url`);
+      return incomplete(`sso-session "${shortValue(sessionName)}" has no sso_start_url`);
     if (val(s, 'sso_region') === undefined)
-      return incomplete(`sso-session "${sessionName}" has no sso_region`);
+      return incomplete(`sso-session "${shortValue(sessionName)}" has no sso_region`);
     scopes = parseScopes(val(s, 'sso_registration_scopes'));
   }
   const required =
@@ -338,7 +357,12 @@ export function resolveRoleChain(name: string, config: SharedConfig): RoleChainH
   const first = classifyProfile(name, config);
   if (first.type !== 'assume-role') {
     if (first.type === 'incomplete') {
-      throw chainError(config, getProfile(config, name), 'role_arn', `profile "${name}": ${first.reason}`);
+      throw chainError(
+        config,
+        getProfile(config, name),
+        'role_arn',
+        `profile "${shortValue(name)}": ${first.reason}`,
+      );
     }
     return [{ kind: 'source', profile: name, credentialType: first.type }];
   }
@@ -421,7 +445,7 @@ function chainStep(config: SharedConfig, current: Profile, visited: ReadonlyMap<
         config,
         current,
         'role_arn',
-        `profile "${current.name}" has both source_profile and credential_source; keep exactly one`,
+        `profile "${shortValue(current.name)}" has both source_profile and credential_source; keep exactly one`,
       ),
     );
   }
@@ -431,7 +455,7 @@ function chainStep(config: SharedConfig, current: Profile, visited: ReadonlyMap<
         config,
         current,
         'role_arn',
-        `profile "${current.name}" has role_arn but no source_profile or credential_source; add one of them`,
+        `profile "${shortValue(current.name)}" has role_arn but no source_profile or credential_source; add one of them`,
       ),
     );
   }
@@ -451,7 +475,7 @@ function chainStep(config: SharedConfig, current: Profile, visited: ReadonlyMap<
           config,
           current,
           'credential_source',
-          `profile "${current.name}" has credential_source = ${cs}; use ${CREDENTIAL_SOURCES.join(', ')}`,
+          `profile "${shortValue(current.name)}" has credential_source = ${shortValue(cs)}; use ${CREDENTIAL_SOURCES.join(', ')}`,
         ),
       );
     }
@@ -469,7 +493,7 @@ function chainStep(config: SharedConfig, current: Profile, visited: ReadonlyMap<
         config,
         current,
         'source_profile',
-        `profile "${current.name}" has source_profile = ${sourceName} but there is no profile "${sourceName}"; add it or fix the name`,
+        `profile "${shortValue(current.name)}" has source_profile = ${shortValue(sourceName)} but there is no profile "${shortValue(sourceName)}"; add it or fix the name`,
       ),
     );
   }
@@ -502,7 +526,7 @@ function chainStep(config: SharedConfig, current: Profile, visited: ReadonlyMap<
         config,
         source,
         'source_profile',
-        `profile "${sourceName}" (source_profile of "${current.name}") cannot provide credentials: ${t.type === 'incomplete' ? t.reason : 'unexpected role settings'}`,
+        `profile "${shortValue(sourceName)}" (source_profile of "${shortValue(current.name)}") cannot provide credentials: ${t.type === 'incomplete' ? t.reason : 'unexpected role settings'}`,
       ),
       sourceName,
     );
@@ -565,7 +589,7 @@ function roleRun(config: SharedConfig, start: Profile): ChainRun {
         config,
         current,
         'source_profile',
-        `source_profile loop: ${loop}; point one of them at a profile with credentials` +
+        `source_profile loop: ${shortValue(loop)}; point one of them at a profile with credentials` +
           (step.repeat === current.name ? ' (a profile may name itself only when it has static keys)' : ''),
       ),
       end: step.repeat,

@@ -1,14 +1,16 @@
-// Loads ~/.aws/config and ~/.aws/credentials the way the AWS SDK for JavaScript does (paths, env vars,
-// credentials overlay, sso-session and services sections) and notes where the AWS CLI would differ.
+// Loads ~/.aws/config and ~/.aws/credentials the way the AWS CLI (botocore) does: profiles from both files,
+// credentials-file keys overlaying config-file keys, the key pair taken from one file only, sso-session and
+// services sections; and notes section headers that are easy to get wrong.
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AwsConfigError } from './errors.js';
+import { AwsConfigError, shortValue } from './errors.js';
 import {
-  configFileView,
+  DEFAULTS_SECTION,
   documentLineNumbers,
+  documentRawLineNumbers,
+  documentRawSections,
   documentToSections,
-  mergeSectionMaps,
   parseIni,
 } from './ini.js';
 import type {
@@ -18,6 +20,7 @@ import type {
   IniDocument,
   LoadedFile,
   NamedSection,
+  PartialKeys,
   Profile,
   RegionSource,
   SharedConfig,
@@ -56,9 +59,9 @@ export function credentialsFilePath(env: Env = process.env): string {
 }
 
 async function readIniFile(kind: FileKind, path: string, home: string): Promise<LoadedFile> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // A missing file is normal (the SDK treats it as empty); anything else the user must fix.
@@ -71,7 +74,30 @@ async function readIniFile(kind: FileKind, path: string, home: string): Promise<
           : `${code ?? 'read error'}; check that the path is a readable file`;
     throw new AwsConfigError({ file: path, home, detail: `cannot read the ${kind} file: ${why}`, cause: e });
   }
-  return { kind, path, exists: true, document: parseIni(text, path) };
+  return { kind, path, exists: true, document: decodeAndParse(bytes, path) };
+}
+
+/**
+ * Python reads the files as strict UTF-8, so the AWS CLI refuses a file with bytes that are not UTF-8. We say
+ * where, and read the rest with replacement characters so the user still sees their profiles.
+ */
+export function decodeAndParse(bytes: Uint8Array, path: string): IniDocument {
+  try {
+    return parseIni(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), path);
+  } catch {
+    const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+    const doc = parseIni(text, path);
+    const bad = text.indexOf('\ufffd');
+    const line = bad === -1 ? 1 : (text.slice(0, bad).match(/\r\n|\n|\r/g)?.length ?? 0) + 1;
+    doc.diagnostics.unshift({
+      severity: 'error',
+      file: path,
+      line,
+      message:
+        'the file is not valid UTF-8; the AWS CLI cannot read this file either; save it as UTF-8 (most editors have an "encoding" menu)',
+    });
+    return doc;
+  }
 }
 
 /** Reads both files (missing = empty; unreadable = AwsConfigError naming the file) and builds the model. */
@@ -113,21 +139,106 @@ export function sharedConfigFromText(input: {
   );
 }
 
-/** Adds `{ file, line }` for each key to `out` (later files overwrite earlier ones, as their values do). */
-function addOrigins(
-  out: Record<string, ValueOrigin>,
-  lines: Record<string, number> | undefined,
-  file: string,
-): Record<string, ValueOrigin> {
-  if (lines) for (const k of Object.keys(lines)) out[k] = { file, line: lines[k] as number };
+function originsOf(lines: Record<string, number> | undefined, file: string): Record<string, ValueOrigin> {
+  const out: Record<string, ValueOrigin> = {};
+  for (const [k, line] of Object.entries(lines ?? {}))
+    Object.defineProperty(out, k, {
+      value: { file, line },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return out;
 }
 
-/** What a profile has in a file it is not in; shared (and frozen) rather than one empty object per profile. */
-const NO_VALUES: Record<string, string> = Object.freeze({});
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
 
 function get<T>(map: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+/** Sections under `prefix.` in a config-file map, by name. */
+function prefixed<T>(map: Record<string, T>, prefix: string): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const [key, value] of Object.entries(map))
+    if (key.startsWith(prefix)) out.set(key.slice(prefix.length), value);
+  return out;
+}
+
+const KEY_ID = 'aws_access_key_id';
+const SECRET = 'aws_secret_access_key';
+// botocore reads the older aws_security_token before aws_session_token.
+const TOKENS = ['aws_security_token', 'aws_session_token'];
+
+interface FileValues {
+  values: Record<string, string>;
+  origins: Record<string, ValueOrigin>;
+}
+
+/**
+ * botocore's credential providers read the key pair from one file: the credentials file's section when it has
+ * aws_access_key_id, else the config file's. The token comes from the same file. A key id without its
+ * secret there is PartialCredentialsError, even when the other file has a secret.
+ */
+function chooseKeyPair(
+  config: FileValues,
+  credentials: FileValues,
+): { from: FileValues | undefined; partial: PartialKeys | undefined } {
+  const from = Object.hasOwn(credentials.values, KEY_ID)
+    ? credentials
+    : Object.hasOwn(config.values, KEY_ID)
+      ? config
+      : undefined;
+  if (!from || Object.hasOwn(from.values, SECRET)) return { from, partial: undefined };
+  const other = from === credentials ? config : credentials;
+  return {
+    from,
+    partial: {
+      keyId: from.origins[KEY_ID] as ValueOrigin,
+      missing: SECRET,
+      otherSecret: Object.hasOwn(other.values, SECRET) ? other.origins[SECRET] : undefined,
+    },
+  };
+}
+
+function buildProfile(
+  name: string,
+  config: FileValues,
+  credentials: FileValues,
+  headers: ValueOrigin[],
+): Profile {
+  const values = { ...config.values, ...credentials.values };
+  const origins = { ...config.origins, ...credentials.origins };
+  const { from, partial } = chooseKeyPair(config, credentials);
+  if (from) {
+    for (const k of [KEY_ID, SECRET, ...TOKENS]) {
+      delete values[k];
+      delete origins[k];
+    }
+    for (const k of [KEY_ID, SECRET]) {
+      if (!Object.hasOwn(from.values, k)) continue;
+      values[k] = from.values[k] as string;
+      origins[k] = from.origins[k] as ValueOrigin;
+    }
+    const token = TOKENS.find((k) => Object.hasOwn(from.values, k));
+    if (token !== undefined) {
+      values.aws_session_token = from.values[token] as string;
+      origins.aws_session_token = from.origins[token] as ValueOrigin;
+    }
+  }
+  return {
+    name,
+    values,
+    origins,
+    headers,
+    configValues: { ...config.values },
+    credentialsValues: { ...credentials.values },
+    ...(partial ? { partialKeys: partial } : {}),
+  };
 }
 
 export function buildSharedConfig(
@@ -138,67 +249,62 @@ export function buildSharedConfig(
   const home = homeDir(env);
   const cfgDoc = configFile.document;
   const credDoc = credentialsFile.document;
-  const cfgRaw = documentToSections(cfgDoc);
-  const cfgView = configFileView(cfgRaw);
-  const cfgLines = configFileView(documentLineNumbers(cfgDoc));
-  const credRaw = documentToSections(credDoc);
-  const credLines = documentLineNumbers(credDoc);
-  const merged = mergeSectionMaps(cfgView, credRaw);
+  const cfgValues = documentToSections(cfgDoc);
+  const cfgLines = documentLineNumbers(cfgDoc);
+  const credValues = documentRawSections(credDoc);
+  const credLines = documentRawLineNumbers(credDoc);
 
-  const headersByName = new Map<string, ValueOrigin[]>();
-  const addHeader = (name: string, origin: ValueOrigin) => {
-    const list = headersByName.get(name) ?? [];
-    list.push(origin);
-    headersByName.set(name, list);
-  };
-  const hasProfileDefault = cfgDoc.sections.some((s) => s.header.sdkKey === 'profile.default');
+  // Headers whose keys count: for a config key, every header with the raw name that won it. Indexed once:
+  // filtering every section for each profile made a file of 90,000 profiles quadratic.
+  const winner = new Map<string, string>();
+  for (const s of cfgDoc.sections) if (s.header.key !== undefined) winner.set(s.header.key, s.header.rawName);
+  const cfgHeaderIndex = new Map<string, ValueOrigin[]>();
   for (const s of cfgDoc.sections) {
-    const key = s.header.sdkKey;
-    if (key === undefined) continue;
-    if (key === 'default' && hasProfileDefault) continue;
-    const name = key.startsWith('profile.') ? key.slice('profile.'.length) : key;
-    addHeader(name, { file: cfgDoc.file, line: s.header.lineNo });
+    const key = s.header.key;
+    if (key === undefined || s.header.rawName !== winner.get(key)) continue;
+    pushTo(cfgHeaderIndex, key, { file: cfgDoc.file, line: s.header.lineNo });
   }
-  for (const s of credDoc.sections) {
-    if (s.header.sdkKey !== undefined)
-      addHeader(s.header.sdkKey, { file: credDoc.file, line: s.header.lineNo });
-  }
+  const credHeaderIndex = new Map<string, ValueOrigin[]>();
+  for (const s of credDoc.sections)
+    pushTo(credHeaderIndex, s.header.rawName, { file: credDoc.file, line: s.header.lineNo });
+  const cfgHeaders = (key: string): ValueOrigin[] => [...(cfgHeaderIndex.get(key) ?? [])];
+  const credHeaders = (name: string): ValueOrigin[] => [...(credHeaderIndex.get(name) ?? [])];
+  const fileValues = (
+    values: Record<string, Record<string, string>>,
+    lines: Record<string, Record<string, number>>,
+    key: string,
+    file: string,
+  ): FileValues => ({ values: { ...get(values, key) }, origins: originsOf(get(lines, key), file) });
 
   const profiles = new Map<string, Profile>();
-  for (const [name, values] of Object.entries(merged)) {
-    if (name.startsWith('sso-session.') || name.startsWith('services.')) continue;
-    profiles.set(name, {
+  const names = [...prefixed(cfgValues, 'profile.').keys(), ...Object.keys(credValues)];
+  for (const name of names) {
+    if (profiles.has(name)) continue;
+    const key = `profile.${name}`;
+    profiles.set(
       name,
-      values,
-      origins: addOrigins(
-        addOrigins({}, get(cfgLines, name), cfgDoc.file),
-        get(credLines, name),
-        credDoc.file,
+      buildProfile(
+        name,
+        fileValues(cfgValues, cfgLines, key, cfgDoc.file),
+        fileValues(credValues, credLines, name, credDoc.file),
+        [...cfgHeaders(key), ...credHeaders(name)],
       ),
-      headers: headersByName.get(name) ?? [],
-      // The parsed sections themselves: nothing writes to them after this (90,000 copies cost 2 x 90,000
-      // objects in a hostile file).
-      configValues: get(cfgView, name) ?? NO_VALUES,
-      credentialsValues: get(credRaw, name) ?? NO_VALUES,
-    });
+    );
   }
-  const named = (prefix: string, source: Record<string, Record<string, string>>) => {
+  const named = (prefix: string) => {
     const out = new Map<string, NamedSection>();
-    for (const [key, values] of Object.entries(source)) {
-      if (!key.startsWith(prefix)) continue;
-      const name = key.slice(prefix.length);
+    for (const [name, values] of prefixed(cfgValues, prefix)) {
       out.set(name, {
         name,
         values: { ...values },
-        origins: addOrigins({}, get(cfgLines, key), cfgDoc.file),
-        headers: headersByName.get(key) ?? [],
+        origins: originsOf(get(cfgLines, prefix + name), cfgDoc.file),
+        headers: cfgHeaders(prefix + name),
       });
     }
     return out;
   };
-  // loadSsoSessionData reads the raw parse; the endpoint resolver reads the config view: same keys here.
-  const ssoSessions = named('sso-session.', cfgRaw);
-  const services = named('services.', cfgView);
+  const ssoSessions = named('sso-session.');
+  const services = named('services.');
 
   const selectedProfile = env.AWS_PROFILE || 'default';
   const diagnostics: ConfigDiagnostic[] = [
@@ -211,7 +317,7 @@ export function buildSharedConfig(
     diagnostics.push({
       severity: 'warning',
       file: configFile.path,
-      message: `AWS_DEFAULT_PROFILE=${env.AWS_DEFAULT_PROFILE} is read by the AWS CLI but not by the AWS SDK, which uses "${selectedProfile}"; set AWS_PROFILE instead`,
+      message: `AWS_DEFAULT_PROFILE=${shortValue(env.AWS_DEFAULT_PROFILE)} is read by the AWS CLI but not by the AWS SDK, which uses "${selectedProfile}"; set AWS_PROFILE instead`,
     });
   }
   const config: SharedConfig = {
@@ -250,72 +356,64 @@ export function resolveRegion(
   return region ? { region, source: 'profile' } : undefined;
 }
 
-const CLI_ONLY_CONFIG_SECTIONS = new Set(['plugins', 'preview', 'toplevel']);
+// Config-file sections the AWS CLI reads for itself, not as profiles.
+const CLI_ONLY_CONFIG_SECTIONS = new Set(['plugins', 'preview', 'toplevel', 'cli']);
+const PREFIX_RE = /^(profile|sso-session|services)/;
 
-/** Section headers that the SDK and the AWS CLI read differently, or that neither reads where written. */
+/** Section headers that are easy to get wrong: read differently from how they look, or not at all. */
 function sectionNamingDiagnostics(doc: IniDocument, kind: FileKind): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
   const warn = (line: number, message: string) =>
     out.push({ severity: 'warning', file: doc.file, line, message });
-  const profileDefault = doc.sections.find((s) => s.header.sdkKey === 'profile.default');
+  const lastFor = new Map<string, { rawName: string; lineNo: number }>();
   for (const s of doc.sections) {
     const h = s.header;
-    const raw = h.rawName;
-    const looksPrefixed = /^(profile|sso-session|services)\s/.exec(raw);
-    if (s.entries.length === 0 && s.subSectionStarts.length === 0 && h.sdkKey !== undefined) {
+    const raw = shortValue(h.rawName);
+    if (h.rawName === DEFAULTS_SECTION) {
       warn(
         h.lineNo,
-        `section [${raw}] has no settings, so the AWS SDK does not see it; add settings or remove it`,
+        `[DEFAULT] is not a profile: the AWS CLI adds its settings to every section of the ${kind} file; write [default] for the default profile`,
       );
-    }
-    if (h.sdkKey === undefined) {
-      if (looksPrefixed && kind === 'config') {
-        warn(
-          h.lineNo,
-          `the AWS SDK ignores [${raw}] (names may use only letters, digits and - _ @ + . % : / after one space) while the AWS CLI reads it; rename it`,
-        );
-      } else if (raw === '') {
-        warn(h.lineNo, 'empty section header []: its settings are ignored; name the section');
-      } else {
-        warn(h.lineNo, `the AWS SDK ignores section [${raw}] and its settings; rename it or remove it`);
-      }
       continue;
     }
-    if (kind === 'config') {
-      if (h.prefix === undefined && h.sdkKey !== 'default') {
-        if (looksPrefixed) {
-          warn(
-            h.lineNo,
-            `the AWS SDK ignores [${raw}] (names may use only letters, digits and - _ @ + . % : / after one space) while the AWS CLI reads it; rename it`,
-          );
-        } else if (/^(profile|sso-session|services)\./.test(h.sdkKey)) {
-          warn(
-            h.lineNo,
-            `the AWS SDK reads [${raw}] as [${raw.replace('.', ' ')}] but the AWS CLI ignores it; write [${raw.replace('.', ' ')}]`,
-          );
-        } else if (!CLI_ONLY_CONFIG_SECTIONS.has(h.sdkKey)) {
-          warn(
-            h.lineNo,
-            `section [${raw}] in the config file is ignored; profiles here are written [profile ${raw}]`,
-          );
-        }
-      }
-      if (h.sdkKey === 'default' && profileDefault) {
+    const prefix = PREFIX_RE.exec(h.rawName)?.[1];
+    if (kind === 'credentials') {
+      if (prefix === 'profile')
         warn(
           h.lineNo,
-          `[default] is ignored by the AWS SDK because [profile default] exists (line ${profileDefault.header.lineNo}); the AWS CLI uses the later one; keep only [default]`,
+          `the credentials file names profiles without "profile ": the AWS CLI reads [${raw}] as a profile named "${raw}"; write [${shortValue(h.name)}]`,
         );
-      }
-    } else {
-      if (h.prefix === 'profile' || looksPrefixed?.[1] === 'profile') {
+      else if (prefix !== undefined)
         warn(
           h.lineNo,
-          `the credentials file names profiles without "profile ": the AWS SDK reads [${raw}] as profile "${h.sdkKey}" and the AWS CLI as "${raw}"; write [${h.name}]`,
+          `[${raw}] belongs in the config file; the AWS CLI reads it here as a profile named "${raw}"`,
         );
-      } else if (h.prefix !== undefined) {
-        warn(h.lineNo, `[${raw}] belongs in the config file; the credentials file holds only profiles`);
-      }
+      continue;
     }
+    if (h.key === undefined) {
+      warn(
+        h.lineNo,
+        `the AWS CLI ignores [${raw}]: after "${prefix ?? ''}" it expects one name (quote a name with spaces: [${prefix ?? 'profile'} "my name"]); rename it`,
+      );
+      continue;
+    }
+    if (prefix !== undefined && !h.rawName.startsWith(`${prefix} `) && !h.rawName.startsWith(`${prefix}\t`)) {
+      warn(h.lineNo, `the AWS CLI reads [${raw}] as [${prefix} ${shortValue(h.name)}]; write it that way`);
+    }
+    if (prefix === undefined && h.rawName !== 'default' && !CLI_ONLY_CONFIG_SECTIONS.has(h.rawName)) {
+      warn(
+        h.lineNo,
+        `section [${raw}] in the config file is ignored; profiles here are written [profile ${raw}]`,
+      );
+    }
+    const before = lastFor.get(h.key);
+    if (before !== undefined && before.rawName !== h.rawName) {
+      warn(
+        h.lineNo,
+        `[${raw}] and [${shortValue(before.rawName)}] (line ${before.lineNo}) are the same ${prefix === 'profile' || h.rawName === 'default' ? 'profile' : 'section'}: the AWS CLI uses only this later one; keep one`,
+      );
+    }
+    lastFor.set(h.key, { rawName: h.rawName, lineNo: h.lineNo });
   }
   return out;
 }

@@ -4,7 +4,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 // ---------------------------------------------------------------- INI document (lossless)
 
-export type LineEnding = '' | '\n' | '\r\n';
+/** Python's universal newlines, which the AWS CLI reads with: a lone `\r` ends a line too. */
+export type LineEnding = '' | '\n' | '\r\n' | '\r';
 
 export interface IniLine {
   /** 1-based line number. */
@@ -14,32 +15,36 @@ export interface IniLine {
   eol: LineEnding;
 }
 
-/** The section prefixes the SDK recognises in `[prefix name]` headers. */
+/** The prefixes botocore files config-file sections under (`[profile NAME]`, `[sso-session NAME]`...). */
 export type SectionPrefix = 'profile' | 'sso-session' | 'services';
 
 export interface IniSectionHeader {
   lineNo: number;
-  /** Text between the brackets, after the SDK's comment stripping and trimming. */
+  /** configparser's section name: the text between `[` and the last `]`, as written (not trimmed). */
   rawName: string;
   /**
-   * The key the SDK's `parseIni` gives this section (`default`, `profile.dev`, `sso-session.corp`, `dev`),
-   * or undefined when the SDK ignores the section's keys.
+   * Where botocore files the section in the config file: `profile.NAME` (also for `[default]`),
+   * `sso-session.NAME`, `services.NAME`, the raw name for other sections, or undefined when it drops the
+   * section (`[profile a b]`, `[profile.dev]`) or it is the `[DEFAULT]` section.
    */
-  sdkKey: string | undefined;
-  /** Set when the header matched the SDK's `prefix name` pattern with a known prefix. */
+  key: string | undefined;
+  /** Set when the section is a profile, sso-session or services section in the config file. */
   prefix: SectionPrefix | undefined;
-  /** Name after the prefix (unquoted), or the whole raw name when there is no prefix. */
+  /** Name after the prefix (unquoted as a shell would), or the whole raw name when there is no prefix. */
   name: string;
 }
 
 export interface IniEntry {
   lineNo: number;
-  /** Key as written (the SDK does not change case or hyphens). */
+  /** Last line of the value: continuation lines are part of it. */
+  endLineNo: number;
+  /** Key as the AWS CLI reads it: lower-cased (keys inside a sub-section are kept as written). */
   key: string;
+  /** Value as the AWS CLI reads it: stripped, continuation lines joined with newlines, comments kept. */
   value: string;
   /** Sub-section key when the line belongs to an indented block after `key =`. */
   subSection: string | undefined;
-  /** `sub.key` for sub-section lines, else `key`: the SDK's map key. */
+  /** `sub.key` for sub-section lines, else `key`. */
   fullKey: string;
 }
 
@@ -70,12 +75,11 @@ export interface IniDocument {
   file: string;
   lines: IniLine[];
   sections: IniSection[];
+  /** Errors (the AWS CLI refuses the file) and warnings, in line order per kind. */
   diagnostics: ConfigDiagnostic[];
-  /** True when the SDK's parser throws on this text (and the SDK then treats the whole file as empty). */
-  sdkRejects: boolean;
 }
 
-/** Shape of the SDK's `parseIni` / `loadSharedConfigFiles` output. */
+/** Section -> key -> value, botocore's `raw_config_parse` shape with sub-sections as `parent.key`. */
 export type SectionMap = Record<string, Record<string, string>>;
 
 // ---------------------------------------------------------------- shared config
@@ -94,10 +98,10 @@ export interface LoadedFile {
   document: IniDocument;
 }
 
-/** A profile, `sso-session` or `services` section after the SDK's merge rules. */
+/** A profile, `sso-session` or `services` section as the AWS CLI reads it. */
 export interface NamedSection {
   name: string;
-  /** SDK-equivalent key/value view. */
+  /** Keys and values as the AWS CLI reads them. */
   values: Record<string, string>;
   /** Where each value in `values` was read from. */
   origins: Record<string, ValueOrigin>;
@@ -106,10 +110,23 @@ export interface NamedSection {
 }
 
 export interface Profile extends NamedSection {
-  /** Values from the config file only (the SDK prefers these for client settings such as `endpoint_url`). */
+  /** Values from the config file only (preferred for client settings such as `endpoint_url`). */
   configValues: Record<string, string>;
   /** Values from the credentials file only. */
   credentialsValues: Record<string, string>;
+  /**
+   * Set when the file whose access key the AWS CLI would use lacks the secret next to it: the CLI stops with
+   * PartialCredentialsError rather than take the secret from the other file, and so do we.
+   */
+  partialKeys?: PartialKeys;
+}
+
+export interface PartialKeys {
+  /** The aws_access_key_id line without a secret beside it. */
+  keyId: ValueOrigin;
+  missing: 'aws_secret_access_key';
+  /** A secret for the same profile in the other file, which is not combined with it. */
+  otherSecret: ValueOrigin | undefined;
 }
 
 export interface SharedConfig {
@@ -117,7 +134,10 @@ export interface SharedConfig {
   home: string;
   configFile: LoadedFile;
   credentialsFile: LoadedFile;
-  /** Credentials-file keys overlay config-file keys, key by key (the SDK's `parseKnownFiles`). */
+  /**
+   * Credentials-file keys overlay config-file keys, key by key (botocore's session profile map), except the
+   * key pair and session token, which come from one file only (its credential providers).
+   */
   profiles: Map<string, Profile>;
   ssoSessions: Map<string, NamedSection>;
   services: Map<string, NamedSection>;
@@ -126,7 +146,7 @@ export interface SharedConfig {
   /** Region for the selected profile. */
   region: string | undefined;
   regionSource: RegionSource | undefined;
-  /** File-level errors and warnings (syntax, section naming, CLI/SDK differences). */
+  /** File-level errors and warnings (syntax, section naming). */
   diagnostics: ConfigDiagnostic[];
 }
 

@@ -1,5 +1,5 @@
 // Validation of the shared config with one-line errors that name the file, line and key and say how to fix it.
-import { AwsConfigError } from './errors.js';
+import { AwsConfigError, shortValue } from './errors.js';
 import {
   CREDENTIAL_SOURCES,
   classifyProfile,
@@ -98,26 +98,26 @@ function spellingWarnings(c: Collector, section: NamedSection, what: string): vo
     c.warn(
       section,
       k,
-      `${what}: "${k}" is not read by the AWS CLI or SDK (they read ${fixed}); rename it to ${fixed}`,
+      `${what}: "${shortValue(k)}" is not read by the AWS CLI or SDK (they read ${shortValue(fixed)}); rename it to ${shortValue(fixed)}`,
     );
   }
   for (const k of upperCaseKeys(section.values)) {
     c.warn(
       section,
       k,
-      `${what}: the AWS CLI reads "${k}" as ${k.toLowerCase()} but the AWS SDK ignores it; write ${k.toLowerCase()}`,
+      `${what}: the AWS CLI reads "${shortValue(k)}" as ${k.toLowerCase()} but the AWS SDK ignores it; write ${k.toLowerCase()}`,
     );
   }
 }
 
 function misspeltDetail(what: string, typo: string, right: string): string {
-  return `${what} has ${typo}, which the AWS CLI and SDK do not read; did you mean ${right}?`;
+  return `${what} has ${shortValue(typo)}, which the AWS CLI and SDK do not read; did you mean ${shortValue(right)}?`;
 }
 
 function checkSession(c: Collector, config: SharedConfig, name: string): void {
   const session = config.ssoSessions.get(name);
   if (!session) return;
-  const what = `sso-session "${name}"`;
+  const what = `sso-session "${shortValue(name)}"`;
   spellingWarnings(c, session, what);
   const v = session.values;
   const url = v.sso_start_url;
@@ -148,14 +148,14 @@ function checkSession(c: Collector, config: SharedConfig, name: string): void {
     c.error(
       session,
       'sso_region',
-      `${what} has sso_region = ${region}, which is not a region name; use e.g. us-east-1`,
+      `${what} has sso_region = ${shortValue(region)}, which is not a region name; use e.g. us-east-1`,
     );
   }
 }
 
 function checkSsoProfile(c: Collector, config: SharedConfig, p: Profile): void {
   const v = p.values;
-  const what = `profile "${p.name}"`;
+  const what = `profile "${shortValue(p.name)}"`;
   const sessionName = v.sso_session;
   if (sessionName !== undefined) {
     const session = config.ssoSessions.get(sessionName);
@@ -164,8 +164,8 @@ function checkSsoProfile(c: Collector, config: SharedConfig, p: Profile): void {
       c.error(
         p,
         'sso_session',
-        `${what} has sso_session = ${sessionName} but there is no [sso-session ${sessionName}] section; add it` +
-          (known.length ? ` or use one of: ${known.join(', ')}` : ''),
+        `${what} has sso_session = ${shortValue(sessionName)} but there is no [sso-session ${shortValue(sessionName)}] section; add it` +
+          (known.length ? ` or use one of: ${shortValue(known.join(', '))}` : ''),
         p.name,
       );
     } else {
@@ -177,7 +177,7 @@ function checkSsoProfile(c: Collector, config: SharedConfig, p: Profile): void {
           c.error(
             p,
             key,
-            `${what} sets ${key} = ${mine} but sso-session "${sessionName}" has ${theirs}; remove ${key} from the profile`,
+            `${what} sets ${key} = ${shortValue(mine)} but sso-session "${shortValue(sessionName)}" has ${shortValue(theirs)}; remove ${key} from the profile`,
             p.name,
           );
         }
@@ -199,7 +199,7 @@ function checkSsoProfile(c: Collector, config: SharedConfig, p: Profile): void {
       c.error(
         p,
         'sso_region',
-        `${what} has sso_region = ${v.sso_region}, which is not a region name; use e.g. us-east-1`,
+        `${what} has sso_region = ${shortValue(v.sso_region)}, which is not a region name; use e.g. us-east-1`,
         p.name,
       );
     }
@@ -228,7 +228,7 @@ function checkSsoProfile(c: Collector, config: SharedConfig, p: Profile): void {
       c.error(
         p,
         present,
-        `${what} has ${present ?? 'SSO settings'} but no ${k}; add ${k} = ${hints[k] ?? '<value>'}`,
+        `${what} has ${present ?? 'SSO settings'} but no ${shortValue(k)}; add ${shortValue(k)} = ${hints[k] ?? '<value>'}`,
         p.name,
       );
     }
@@ -237,7 +237,7 @@ function checkSsoProfile(c: Collector, config: SharedConfig, p: Profile): void {
     c.error(
       p,
       'sso_account_id',
-      `${what} has sso_account_id = ${v.sso_account_id}; an account id is 12 digits`,
+      `${what} has sso_account_id = ${shortValue(v.sso_account_id)}; an account id is 12 digits`,
       p.name,
     );
   }
@@ -256,12 +256,12 @@ function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
   if (c.checkedRoles.has(p.name)) return;
   c.checkedRoles.add(p.name);
   const v = p.values;
-  const what = `profile "${p.name}"`;
+  const what = `profile "${shortValue(p.name)}"`;
   if (v.role_arn !== undefined && !parseRoleArn(v.role_arn)) {
     c.error(
       p,
       'role_arn',
-      `${what} has role_arn = ${v.role_arn}; expected arn:aws:iam::<12-digit account>:role/<name>`,
+      `${what} has role_arn = ${shortValue(v.role_arn)}; expected arn:aws:iam::<12-digit account>:role/<name>`,
       p.name,
     );
   }
@@ -270,7 +270,7 @@ function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
     c.error(
       p,
       'duration_seconds',
-      `${what} has duration_seconds = ${v.duration_seconds}; use a whole number of seconds from 900 to 43200`,
+      `${what} has duration_seconds = ${shortValue(v.duration_seconds ?? '')}; use a whole number of seconds from 900 to 43200`,
       p.name,
     );
   }
@@ -278,7 +278,7 @@ function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
     c.error(
       p,
       'credential_source',
-      `${what} has credential_source = ${v.credential_source}; use ${CREDENTIAL_SOURCES.join(', ')}`,
+      `${what} has credential_source = ${shortValue(v.credential_source)}; use ${CREDENTIAL_SOURCES.join(', ')}`,
       p.name,
     );
   }
@@ -291,7 +291,7 @@ function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
         c.warn(
           hp,
           'role_arn',
-          `profile "${hop.profile}" is used as a source_profile and has static keys, so its role_arn is not used there`,
+          `profile "${shortValue(hop.profile)}" is used as a source_profile and has static keys, so its role_arn is not used there`,
           p.name,
         );
       }
@@ -299,7 +299,7 @@ function checkAssumeRole(c: Collector, config: SharedConfig, p: Profile): void {
         c.warn(
           hp,
           'credential_source',
-          `profile "${hop.profile}" has credential_source without role_arn: the AWS SDK uses it as a source but the AWS CLI does not; add role_arn or use its credentials directly`,
+          `profile "${shortValue(hop.profile)}" has credential_source without role_arn: the AWS SDK uses it as a source but the AWS CLI does not; add role_arn or use its credentials directly`,
           p.name,
         );
       }
@@ -321,7 +321,7 @@ function checkProfile(c: Collector, config: SharedConfig, name: string, followCh
   if (c.checkedProfiles.has(once)) return;
   c.checkedProfiles.add(once);
   const p = getProfile(config, name);
-  const what = `profile "${name}"`;
+  const what = `profile "${shortValue(name)}"`;
   spellingWarnings(c, p, what);
   const v = p.values;
   const t = classifyProfile(name, config);
@@ -341,12 +341,20 @@ function checkProfile(c: Collector, config: SharedConfig, name: string, followCh
         ? v.role_arn !== undefined
           ? 'role_arn'
           : 'web_identity_token_file'
-        : undefined;
+        : t.intended === 'static'
+          ? ['aws_access_key_id', 'aws_secret_access_key'].find((k) => v[k] !== undefined)
+          : undefined;
     c.error(p, key, `${what}: ${t.reason}`, name);
   }
   if (t.type === 'incomplete' && t.intended === 'sso' && !hasSso)
     c.error(p, undefined, `${what}: ${t.reason}`, name);
 
+  if (t.type === 'static' || t.type === 'temporary') {
+    // `aws_access_key_id =` is an empty key to the AWS CLI, which then fails at AWS with a confusing error.
+    for (const k of ['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token']) {
+      if (v[k] === '') c.error(p, k, `${what} has an empty ${k}; set it or remove the line`, name);
+    }
+  }
   const cmd = v.credential_process;
   if (cmd !== undefined && /[|&;<>()$`*?]/.test(cmd)) {
     c.warn(
@@ -360,7 +368,7 @@ function checkProfile(c: Collector, config: SharedConfig, name: string, followCh
     c.error(
       p,
       'services',
-      `${what} has services = ${v.services} but there is no [services ${v.services}] section; add it or remove the key`,
+      `${what} has services = ${shortValue(v.services)} but there is no [services ${shortValue(v.services)}] section; add it or remove the key`,
       name,
     );
   }
@@ -370,7 +378,7 @@ function checkProfile(c: Collector, config: SharedConfig, name: string, followCh
     c.warn(
       p,
       'region',
-      `${what} has region ${cfgRegion} in the config file and ${credRegion} in the credentials file; the SDK uses ${credRegion}, remove one`,
+      `${what} has region ${shortValue(cfgRegion)} in the config file and ${shortValue(credRegion)} in the credentials file; the AWS CLI uses ${shortValue(credRegion)}, remove one`,
       name,
     );
   }
@@ -378,7 +386,7 @@ function checkProfile(c: Collector, config: SharedConfig, name: string, followCh
     c.warn(
       p,
       'region',
-      `${what} has region = ${v.region}, which does not look like a region name (e.g. eu-west-1)`,
+      `${what} has region = ${shortValue(v.region)}, which does not look like a region name (e.g. eu-west-1)`,
       name,
     );
   }
@@ -457,7 +465,7 @@ export function assertProfileUsable(config: SharedConfig, name: string): void {
       ...(o ? { line: o.line } : {}),
       profile: name,
       home: config.home,
-      detail: `profile "${name}" has ${t.reason}`,
+      detail: `profile "${shortValue(name)}" has ${t.reason}`,
     });
   }
 }

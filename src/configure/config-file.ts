@@ -66,13 +66,13 @@ export async function readAwsConfigForEdit(path: string, home?: string): Promise
 /** Refuses a document the AWS SDK or CLI would read differently from what we would write back. */
 export function assertEditable(doc: IniDocument, home?: string): void {
   const error = doc.diagnostics.find((d) => d.severity === 'error');
-  if (!error && !doc.sdkRejects) return;
+  if (!error) return;
   throw refuse(
     new AwsConfigError({
       file: doc.file,
-      ...(error?.line !== undefined ? { line: error.line } : {}),
+      ...(error.line !== undefined ? { line: error.line } : {}),
       ...(home ? { home } : {}),
-      detail: `${error?.message ?? 'the AWS SDK cannot read this file'}; the file was not changed (fix this line, then run the command again)`,
+      detail: `${error.message}; the file was not changed (fix this line, then run the command again)`,
     }),
   );
 }

@@ -12,11 +12,15 @@ export function profileHeader(
   doc: IniDocument,
   name: string,
 ): { header: string; sdkKey: string; exists: boolean } {
-  const has = (key: string) => doc.sections.some((s) => s.header.sdkKey === key);
+  const has = (key: string) => doc.sections.some((s) => s.header.key === key);
   if (name === 'default') {
-    // `[profile default]` replaces `[default]` for the SDK: edit the one it reads.
-    if (has('profile.default')) return { header: 'profile default', sdkKey: 'profile.default', exists: true };
-    return { header: 'default', sdkKey: 'default', exists: has('default') };
+    // `[default]` and `[profile default]` are one profile and the AWS CLI reads the later: edit that one.
+    const last = doc.sections.filter((s) => s.header.key === 'profile.default').pop();
+    return {
+      header: last?.header.rawName ?? 'default',
+      sdkKey: 'profile.default',
+      exists: last !== undefined,
+    };
   }
   return { header: `profile ${name}`, sdkKey: `profile.${name}`, exists: has(`profile.${name}`) };
 }
@@ -65,7 +69,7 @@ export function upsertSection(
   const current = sectionValues(doc, sdkKey);
   let next = doc;
   let change: SectionChange;
-  if (current === undefined && !doc.sections.some((s) => s.header.sdkKey === sdkKey)) {
+  if (current === undefined && !doc.sections.some((s) => s.header.key === sdkKey)) {
     next = appendSection(doc, header, entries);
     change = 'added';
   } else {

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import {
   classifyProfile,
   configFileView,
+  documentRawSections,
   documentToSections,
   loadSharedConfig,
   mergeSectionMaps,
@@ -97,7 +98,7 @@ for (const name of cases) {
       const sdk = await loadSharedConfigFiles(init);
       const ours = {
         configFile: configFileView(documentToSections(config.configFile.document)),
-        credentialsFile: documentToSections(config.credentialsFile.document),
+        credentialsFile: documentRawSections(config.credentialsFile.document),
       };
       assert.equal(ours, sdk, 'loadSharedConfigFiles');
       const known = await parseKnownFiles(init);

@@ -134,8 +134,8 @@ test('describeProfiles and validateConfig on n profiles of every kind: linear in
     assert.is(validateConfig(c).errors.length, 0);
     const rows = describeProfiles(c);
     assert.is(rows.length, c.profiles.size);
-    assert.ok(rows[0]?.warnings.some((w) => w.includes('inline comment')));
-    assert.not.ok(rows[1]?.warnings.some((w) => w.includes('inline comment')));
+    assert.ok(rows[0]?.warnings.some((w) => w.includes('put the comment on its own line')));
+    assert.not.ok(rows[1]?.warnings.some((w) => w.includes('put the comment on its own line')));
   });
 });
 

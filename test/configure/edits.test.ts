@@ -74,7 +74,7 @@ corpusSuite(
       if (!existsSync(file)) continue;
       const text = readFileSync(file, 'utf8');
       const doc = parseIni(text, file);
-      if (doc.sdkRejects || doc.diagnostics.some((d) => d.severity === 'error')) {
+      if (doc.diagnostics.some((d) => d.severity === 'error')) {
         // A file we cannot read exactly is refused with its line, not rewritten.
         const line = doc.diagnostics.find((d) => d.severity === 'error')?.line;
         try {
@@ -100,6 +100,8 @@ corpusSuite(
         c,
       );
       const before = await sdkConfig(text);
+      // [__proto__] makes the SDK throw and read nothing (the AWS CLI reads it fine): no oracle for this file.
+      if (/^\s*\[(profile )?__proto__\]/m.test(text)) continue;
       const expected = {
         ...before,
         'sso-session.zz-new': {

@@ -11,13 +11,15 @@ export const registerProfiles: CommandRegistrar = (program: Command, run) => {
     .option('--json', 'print JSON')
     .action(
       run(async (ctx, opts: { json?: boolean }) => {
-        const { describeProfiles, validateConfig } = await import('../../aws/index.js');
+        const { describeProfiles, displayPath, shortValue, validateConfig } =
+          await import('../../aws/index.js');
         const config = await ctx.awsConfig();
         const rows = describeProfiles(config);
         // Problems no row shows: the file's own, and AWS_PROFILE naming a profile that is not there.
-        const fileProblems = validateConfig(config).errors.filter(
-          (e) => !e.profile || !config.profiles.has(e.profile),
-        );
+        const validation = validateConfig(config);
+        const fileProblems = validation.errors.filter((e) => !e.profile || !config.profiles.has(e.profile));
+        // Without rows, warnings about the files (a header the AWS CLI ignores...) are the only explanation.
+        const fileWarnings = rows.length ? [] : validation.warnings.filter((w) => w.profile === undefined);
         // Any problem that stops a profile is invalid input, as it is for the commands that use it.
         const exitCode = fileProblems.length || rows.some((r) => r.errors.length) ? 2 : 0;
         if (opts.json) {
@@ -30,7 +32,14 @@ export const registerProfiles: CommandRegistrar = (program: Command, run) => {
           });
           return exitCode;
         }
-        if (!rows.length)
+        const hasSections = [config.configFile, config.credentialsFile].some(
+          (f) => f.document.sections.length,
+        );
+        if (!rows.length && hasSections)
+          ctx.io.stdout.write(
+            `no profile the AWS CLI can read in ${config.configFile.path} or ${config.credentialsFile.path}; see below\n`,
+          );
+        else if (!rows.length)
           ctx.io.stdout.write(
             `no profiles in ${config.configFile.path}; add one with: stormtunnel configure sso\n`,
           );
@@ -41,7 +50,7 @@ export const registerProfiles: CommandRegistrar = (program: Command, run) => {
             rows.map((r) => [
               r.name === config.selectedProfile ? `${r.name} *` : r.name,
               r.errors.length ? `${r.type} ❌` : r.type,
-              r.region,
+              r.region === undefined ? undefined : shortValue(r.region),
               r.chain && r.chain.length > 1
                 ? `${r.roleArn ?? ''} via ${r.chain.slice(1).join(' -> ')}`
                 : (r.roleArn ?? [r.accountId, r.roleName].filter(Boolean).join(' / ')),
@@ -52,6 +61,12 @@ export const registerProfiles: CommandRegistrar = (program: Command, run) => {
         const notes = [
           ...new Set([...fileProblems.map((e) => e.message), ...rows.flatMap((r) => r.errors)]),
         ].map((e) => `❌ ${e}`);
+        notes.push(
+          ...fileWarnings.map(
+            (w) =>
+              `⚠ ${displayPath(w.file, config.home)}${w.line !== undefined ? ` line ${w.line}` : ''}: ${w.message}`,
+          ),
+        );
         notes.push(...rows.flatMap((r) => r.warnings.map((w) => `⚠ ${r.name}: ${w}`)));
         if (notes.length) ctx.io.stdout.write('\n' + notes.join('\n') + '\n');
         if (rows.some((r) => r.name === config.selectedProfile))
