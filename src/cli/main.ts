@@ -1,7 +1,7 @@
 // Entry point of the `stormtunnel` binary: runs the program, prints failures as one line, sets exit codes.
 import { CommanderError } from 'commander';
 import { reportOf } from '../engine/classify.js';
-import { isConfigExitAttempt, loadedConfigCode } from '../config/load.js';
+import { isConfigExitAttempt, loadedConfigCode } from '../config/loaded-code.js';
 import { shortenForMessage } from '../config/shorten.js';
 import { isPluginError, isStormtunnelError, rootCause } from '../engine/errors.js';
 import { packageRoot } from '../package-root.js';

@@ -9,6 +9,7 @@ import { ConfigError } from '../engine/errors.js';
 import type { StormtunnelPlugin } from '../engine/plugin.js';
 import type { ResolvedConfig } from './types.js';
 import { findJsonSyntaxError } from './json-syntax.js';
+import { markConfigExitAttempt, rememberConfigCode } from './loaded-code.js';
 import { shortenForMessage } from './shorten.js';
 import { validateConfig } from './validate.js';
 
@@ -263,11 +264,6 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 // Loads in progress, each told when config code calls process.exit. process.exit is replaced while any
 // runs and put back when the last one ends.
-const exitAttempts = new WeakSet<object>();
-/** An error our process.exit stand-in threw: the load that was running reports it (once). */
-export function isConfigExitAttempt(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && exitAttempts.has(err);
-}
 const exitWatchers = new Set<(code: number | string | null | undefined) => ConfigError>();
 let realExit: typeof process.exit | undefined;
 
@@ -291,7 +287,7 @@ function interceptExit(file: string): { attempted: Promise<never>; restore: () =
       for (const w of exitWatchers) err ??= w(code);
       // Like exit, the caller's code does not go on.
       const thrown = err ?? new Error('process.exit');
-      exitAttempts.add(thrown);
+      markConfigExitAttempt(thrown);
       throw thrown;
     };
   }
@@ -353,16 +349,6 @@ function syntaxError(file: string, line: number, column: number, reason: string)
   return new ConfigError(`${file}:${line}:${column}`, [`${shortenForMessage(reason, 120)}; fix the syntax`]);
 }
 
-const configCode: { path: string; shown: string }[] = [];
-function remember(path: string, shown: string): void {
-  if (!configCode.some((c) => c.path === path)) configCode.push({ path, shown });
-}
-
-/** JS/TS config files whose code ran in this process: to name the code behind an error no hook caught. */
-export function loadedConfigCode(): readonly { path: string; shown: string }[] {
-  return configCode;
-}
-
 export function displayPath(file: string, cwd = process.cwd()): string {
   const rel = relative(cwd, file);
   return rel && !rel.startsWith('..') ? rel : file;
@@ -379,12 +365,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const guard = new ConfigGuard(shown, () => loading, options.settleTimeoutMs ?? CONFIG_SETTLE_TIMEOUT_MS);
   const js = (filepath: string) => {
     loading = filepath;
-    remember(filepath, shown(filepath));
+    rememberConfigCode(filepath, shown(filepath));
     return guard.evaluate(() => import(pathToFileURL(filepath).href) as Promise<ModuleNamespace>);
   };
   const ts = (filepath: string) => {
     loading = filepath;
-    remember(filepath, shown(filepath));
+    rememberConfigCode(filepath, shown(filepath));
     return importTs(filepath, guard);
   };
   const yaml = loadYaml(shown, defaultLoaders['.yaml']);
