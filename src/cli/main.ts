@@ -88,10 +88,13 @@ function exitWhenWritten(code: number): void {
   const done = () => {
     if (--pending === 0) process.exit(code);
   };
-  for (const stream of [process.stdout, process.stderr]) {
-    if (stream.destroyed || !stream.writable) done();
-    else stream.write('', done);
-  }
+  // A stdout that failed is its reader gone: handleClosedPipes ends us (exit 0, as for every command in a
+  // closed pipe) on the 'error' event, which may still be queued; give it that turn first.
+  const stdoutDone = () => setImmediate(done);
+  if (process.stdout.destroyed || !process.stdout.writable) stdoutDone();
+  else process.stdout.write('', (err) => (err ? stdoutDone() : done()));
+  if (process.stderr.destroyed || !process.stderr.writable) done();
+  else process.stderr.write('', () => done());
 }
 
 const invokedDirectly = process.argv[1] && /(?:stormtunnel(?:\.js)?|main\.[jt]s)$/.test(process.argv[1]);
