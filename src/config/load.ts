@@ -77,7 +77,8 @@ async function importTs(filepath: string, guard: ConfigGuard): Promise<unknown> 
     if (!(err instanceof NeedsTsx)) throw err;
   }
   if (bundled !== undefined) {
-    // sourceURL: stack traces name the config (as "<config>?bundled:<line in the bundle>"), not the data.
+    // sourceURL: stack frames name the config ("<config URL>?bundled=<n>:<line in the bundle>:<column>"),
+    // not the data: URL with the whole bundle in it.
     // The counter makes every load evaluate the config again, as a new file did.
     const source = `${bundled}\n//# sourceURL=${pathToFileURL(filepath).href}?bundled=${++bundles}\n`;
     try {
@@ -221,7 +222,6 @@ class ConfigGuard {
         value = await value;
       }
       if (typeof value !== 'function') return value;
-      stage = 'the exported function did not return';
       value = (value as () => unknown)();
       if (isThenable(value)) {
         stage = 'the promise of the exported function did not settle';
