@@ -1,6 +1,7 @@
 // Credentials that need no AWS call: static/temporary keys and credential_process. SSO, assume-role and web
 // identity profiles need STS/SSO calls and are resolved by the auth engine, not here.
-import { spawn } from 'node:child_process';
+import { shortenForMessage } from '../config/shorten.js';
+import { runBounded } from './bounded-process.js';
 import { AwsConfigError } from './errors.js';
 import { classifyProfile, getProfile, originOf } from './profiles.js';
 import type { Env, SharedConfig } from './types.js';
@@ -50,6 +51,20 @@ export function splitCommandLine(cmd: string): string[] {
   return words;
 }
 
+/** Credentials JSON is well under a kilobyte; more than this is a command printing something else. */
+export const MAX_STDOUT_BYTES = 1024 * 1024;
+
+/** The end of a command's stderr for an error message: its last 3 lines, each shortened. Never stdout. */
+function lastLines(stderr: string): string {
+  return stderr
+    .trim()
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .slice(-3)
+    .map((l) => shortenForMessage(l, 160))
+    .join(' | ');
+}
+
 export interface ProcessOptions {
   env?: Env;
   cwd?: string;
@@ -79,30 +94,37 @@ export async function runCredentialProcess(
   }
   const [file, ...args] = argv;
   if (!file) throw fail('is empty; set it to a command that prints credentials as JSON');
-  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>(
-    (resolve, reject) => {
-      const child = spawn(file, args, {
-        env: { ...(options.env ?? process.env) },
-        ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: options.timeoutMs ?? 60_000,
-      });
-      let out = '';
-      let err = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-      child.on('error', reject);
-      child.on('close', (c) => resolve({ stdout: out, stderr: err, code: c }));
-    },
-  ).catch((e: NodeJS.ErrnoException) => {
-    throw fail(
-      `could not start "${file}" (${e.code ?? e.message}); check the command and that it is on PATH`,
-    );
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const run = await runBounded(file, args, {
+    env: { ...(options.env ?? process.env) },
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    timeoutMs,
+    maxStdoutBytes: MAX_STDOUT_BYTES,
   });
+  const seconds = `${Math.round(timeoutMs / 100) / 10} s`;
+  const stderrEnd = 'stderr' in run ? lastLines(run.stderr) : '';
+  switch (run.outcome) {
+    case 'could-not-start':
+      throw fail(
+        `could not start "${shortenForMessage(file)}" (${run.reason}); check the command and that it is on PATH and executable`,
+      );
+    case 'timed-out':
+      throw fail(
+        run.exited
+          ? `exited, but a process it started kept its output open for ${seconds}; it was stopped. Redirect a background process's output (> /dev/null 2>&1 &)`
+          : `timed out after ${seconds} and was stopped with everything it started${stderrEnd ? ` (its stderr ends: ${stderrEnd})` : ''}; check that it does not wait for input or a slow network (the limit is the profile-credentials plugin's processTimeout)`,
+      );
+    case 'too-much-output':
+      throw fail(
+        `printed more than ${MAX_STDOUT_BYTES / 1024 / 1024} MiB and was stopped; it must print only the credentials JSON`,
+      );
+    case 'exited':
+      break;
+  }
+  const { stdout, code, signal } = run;
   if (code !== 0) {
-    const msg = stderr.trim().split(/\r?\n/).slice(-3).join(' | ').slice(0, 500);
     throw fail(
-      `exited with ${code === null ? 'a signal or timeout' : `code ${code}`}${msg ? `: ${msg}` : ''}`,
+      `${code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`}${stderrEnd ? `: ${stderrEnd}` : ''}`,
     );
   }
   let data: Record<string, unknown>;

@@ -1,11 +1,15 @@
 // Entry point of the `stormtunnel` binary: runs the program, prints failures as one line, sets exit codes.
 import { CommanderError } from 'commander';
 import { reportOf } from '../engine/classify.js';
-import { isPluginError, rootCause } from '../engine/errors.js';
+import { isConfigExitAttempt, loadedConfigCode } from '../config/loaded-code.js';
+import { shortenForMessage } from '../config/shorten.js';
+import { isPluginError, isStormtunnelError, rootCause } from '../engine/errors.js';
+import { packageRoot } from '../package-root.js';
+import { describeOrigin, faultOrigin } from './fault-origin.js';
 import { redactString } from '../log/redact.js';
 import { handleClosedPipes, stdoutClosed } from './pipe.js';
 import { buildProgram } from './program.js';
-import { installSignalHandling, signalExitCode } from './signals.js';
+import { exitAfterGuardedWork, installSignalHandling, signalExitCode } from './signals.js';
 
 // The AWS SDK versions are pinned in package.json, so its "newer versions need Node 22" notice is not
 // something a user can act on; keep stderr for our own messages.
@@ -54,6 +58,47 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, verbose
   return exitCode;
 }
 
+/**
+ * An error no hook caught: thrown in a plugin's timer or callback, or a promise nobody awaited. One line
+ * naming whose code it was (the stack only with --verbose). Our own errors keep their words and exit code;
+ * anything else is a failure of that code: exit 1, as for a plugin that throws in a hook.
+ */
+export function reportUncaught(err: unknown, stderr: NodeJS.WritableStream, verbose: boolean): number {
+  if (isStormtunnelError(err)) return reportError(err, stderr, verbose);
+  const origin = faultOrigin(err, { packageRoot: packageRoot(), configs: loadedConfigCode() });
+  const text = err instanceof Error ? err.message || err.name : String(err);
+  stderr.write(
+    `stormtunnel: ${redactString(`${describeOrigin(origin)} failed outside any hook: ${shortenForMessage(text, 200)}`)}\n`,
+  );
+  stderr.write(
+    origin.kind === 'internal'
+      ? '  → run again with --verbose and report the output\n'
+      : '  → run again with --verbose for the stack; fix or remove that plugin or code\n',
+  );
+  if (verbose) {
+    const stack = (err as { stack?: unknown } | null)?.stack;
+    stderr.write(redactString(typeof stack === 'string' ? stack : text) + '\n');
+  }
+  return 1;
+}
+
+/** Exits once what we wrote to stdout and stderr is out (pipes may be asynchronous, as on macOS). */
+function exitWhenWritten(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    // A rotated refresh token being written is finished first (src/cli/signals.ts).
+    if (--pending === 0) void exitAfterGuardedWork(code);
+  };
+  // A stdout that failed is its reader gone: handleClosedPipes ends us (exit 0, as for every command in a
+  // closed pipe) on the 'error' event, which may still be queued; give it that turn first.
+  const stdoutDone = () => setImmediate(done);
+  if (process.stdout.destroyed || !process.stdout.writable) stdoutDone();
+  else process.stdout.write('', (err) => (err ? stdoutDone() : done()));
+  if (process.stderr.destroyed || !process.stderr.writable) done();
+  else process.stderr.write('', () => done());
+}
+
 const invokedDirectly = process.argv[1] && /(?:stormtunnel(?:\.js)?|main\.[jt]s)$/.test(process.argv[1]);
 if (invokedDirectly) {
   handleClosedPipes(process.stdout, process.stderr);
@@ -67,17 +112,35 @@ if (invokedDirectly) {
     );
     process.exitCode = 1;
   });
+  const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
+  // Whatever a plugin or the config throws outside a hook ends the command with one line, not a stack.
+  let failedOutside = false;
+  const onUncaught = (err: unknown) => {
+    // The first one is the cause; the rest follow from it. A config's process.exit from a timer while it
+    // loads: the load fails with that same error and reports it.
+    if (failedOutside || isConfigExitAttempt(err)) return;
+    failedOutside = true;
+    finished = true;
+    exitWhenWritten(reportUncaught(err, process.stderr, verbose));
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
   main(process.argv.slice(2)).then(
     (code) => {
+      if (failedOutside) return;
       finished = true;
       // A signal that ended the command keeps its code (128 + its number), as an unhandled one would.
-      process.exitCode = signalExitCode() ?? code;
-      // The reader is gone and the command has stopped: a stray timer or socket must not keep us running.
+      const exitCode = signalExitCode() ?? code;
+      process.exitCode = exitCode;
+      // The reader is gone, or the command failed: a stray timer or socket (a config's code that never
+      // settled, say) must not keep us running.
       if (stdoutClosed()) process.exit();
+      else if (exitCode !== 0) exitWhenWritten(exitCode);
     },
     (err: unknown) => {
+      if (failedOutside) return;
       finished = true;
-      process.exitCode = reportError(err, process.stderr, process.argv.includes('--verbose'));
+      exitWhenWritten(reportError(err, process.stderr, verbose));
     },
   );
 }

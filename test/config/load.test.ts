@@ -276,7 +276,7 @@ const CASES: [string, Record<string, string>, string | RegExp, string?][] = [
   [
     'a TypeScript syntax error',
     { 'stormtunnel.config.ts': 'export default {\n  tunnels: [\n}' },
-    /^stormtunnel\.config\.ts: line 3, column 1: Unexpected "\}"$/,
+    'stormtunnel.config.ts:3:1: Unexpected "}"; fix the syntax',
   ],
   [
     'plugin options a factory rejects',
@@ -323,3 +323,105 @@ mistakes('the CLI prints a config mistake as one line, exit code 2, no stack tra
 });
 
 mistakes.run();
+
+const bounded = suite('config code is bounded');
+bounded.after(cleanup);
+
+async function failureOf(files: Record<string, string>, options: { settleTimeoutMs?: number } = {}) {
+  try {
+    await loadConfig({ cwd: project(files), ...options });
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.is((err as ConfigError).exitCode, 2);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const SYNTAX: [string, Record<string, string>, string][] = [
+  [
+    'a JSON syntax error',
+    { 'stormtunnel.config.json': '{\n  "tunnels": [\n  }\n' },
+    "stormtunnel.config.json:3:3: unexpected '}', expected a value; fix the syntax",
+  ],
+  [
+    'a trailing comma in JSON',
+    { 'stormtunnel.config.json': '{ "tunnels": [], }' },
+    "stormtunnel.config.json:1:16: a trailing comma before '}'; fix the syntax",
+  ],
+  [
+    'a JSON syntax error in .stormtunnelrc.json',
+    { '.stormtunnelrc.json': '{ "tunnels": [] } x' },
+    ".stormtunnelrc.json:1:19: unexpected 'x' after the end of the JSON value; fix the syntax",
+  ],
+  [
+    'a YAML syntax error',
+    { 'stormtunnel.config.yaml': 'tunnels:\n  - name: a\n   bad: [\n' },
+    'stormtunnel.config.yaml:3:4: bad indentation of a sequence entry; fix the syntax',
+  ],
+  [
+    'a TypeScript syntax error in a file the config imports',
+    {
+      'stormtunnel.config.ts':
+        "import { team } from './team/plugin.js';\nexport default { plugins: [team()] };",
+      'team/plugin.ts': 'export function team() {\n  return { name: "team", apply() { if ( } };\n}\n',
+    },
+    'team/plugin.ts:2:41: Unexpected "}"; fix the syntax',
+  ],
+];
+for (const [name, files, expected] of SYNTAX) {
+  bounded(name, async () => {
+    assert.is(await failureOf(files), expected);
+  });
+}
+
+bounded('a function export that returns undefined is called exactly that (not an empty file)', async () => {
+  const expected =
+    'stormtunnel.config.mjs: the exported function returned undefined; return the config, e.g. `return defineConfig({ tunnels: [] })`';
+  assert.is(await failureOf({ 'stormtunnel.config.mjs': 'export default () => undefined;' }), expected);
+  assert.is(
+    await failureOf({ 'stormtunnel.config.mjs': 'export default async () => { await null; };' }),
+    expected,
+  );
+});
+
+bounded('config code that does not settle is named, whichever part waits', async () => {
+  const cases: [string, string][] = [
+    ['export default new Promise(() => {});', 'the exported promise did not settle'],
+    ['export default () => new Promise(() => {});', 'the promise of the exported function did not settle'],
+    ['await new Promise(() => {});\nexport default {};', 'its top-level code did not finish'],
+  ];
+  for (const [code, what] of cases) {
+    assert.is(
+      await failureOf({ 'stormtunnel.config.mjs': code }, { settleTimeoutMs: 300 }),
+      `stormtunnel.config.mjs: ${what} within 0.3 s; check what it waits for (a network call, a prompt, a timer) or export the config object itself`,
+    );
+  }
+  const ts = await failureOf(
+    { 'stormtunnel.config.ts': 'export default new Promise<object>(() => {});' },
+    { settleTimeoutMs: 300 },
+  );
+  assert.match(ts, /^stormtunnel\.config\.ts: the exported promise did not settle within 0\.3 s;/);
+});
+
+bounded('a config cannot end the process while it loads, and process.exit is put back', async () => {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- compared, never called
+  const original = process.exit;
+  const expected =
+    'its code called process.exit(3) while the config loaded; a config must export its settings, not end the process';
+  assert.is(
+    await failureOf({ 'stormtunnel.config.ts': 'process.exit(3);\nexport default {};' }),
+    `stormtunnel.config.ts: ${expected}`,
+  );
+  assert.ok(process.exit === original, 'process.exit is the original again');
+  // Also when the config catches what process.exit threw and goes on.
+  assert.is(
+    await failureOf({
+      'stormtunnel.config.mjs': 'try { process.exit(3); } catch {}\nexport default { tunnels: [] };',
+    }),
+    `stormtunnel.config.mjs: ${expected}`,
+  );
+  assert.ok(process.exit === original, 'process.exit is the original again');
+});
+
+bounded.run();
