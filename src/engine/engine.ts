@@ -1,14 +1,15 @@
 // The engine: applies plugins, owns the hooks, timers and services, and is the only caller of hooks.
 import { systemClock } from './clock.js';
 import { startWakeDetector } from './wake-detector.js';
-import { isPluginError, PluginError, StormtunnelError, UsageError } from './errors.js';
+import { isPluginError, PluginError, StormtunnelError } from './errors.js';
 import { BAIL_HOOKS, createHooks, HOOK_KINDS, ISOLATED_HOOKS } from './hooks.js';
 import type { EngineHooks, HookName, StartContext, TapOnlyHook, TapOnlyHooks } from './hooks.js';
 import type { PluginApi, StormtunnelPlugin, TunnelConfig } from './plugin.js';
-import { classifyError, type Classification } from './classify.js';
+import { classifyError, EXIT_CODES, reportOf, type Classification } from './classify.js';
 import { defaultServices } from './default-services.js';
 import { runWithRecovery } from './recovery.js';
 import { isInstanceId, unresolvedTargetError } from './target.js';
+import { placeTunnel, selectTunnels, type TunnelDefaults } from './tunnel-selection.js';
 import type {
   Clock,
   ConnectDraft,
@@ -16,6 +17,7 @@ import type {
   Credentials,
   ErrorReport,
   Logger,
+  ProbeStep,
   RecoverableOperation,
   RecoveryDecision,
   ServiceName,
@@ -29,6 +31,7 @@ import type {
   SsoTokenRequest,
   StatusReport,
   StatusRequest,
+  TunnelProbeRequest,
   TunnelSet,
   Veto,
 } from './types.js';
@@ -72,14 +75,19 @@ export class ConnectionVetoedError extends StormtunnelError {
   }
 }
 
-export interface StartTunnelsOptions {
-  /** Names to start; undefined: every tunnel with `autostart`. */
+export interface StartTunnelsOptions extends TunnelDefaults {
+  /** Names to start (an unknown one is an error); undefined: every tunnel with `autostart`. */
   names?: readonly string[];
   allowSignIn: boolean;
-  /** Profile of tunnels that name none (--profile, AWS_PROFILE, "default"). */
-  defaultProfile: string;
-  /** Region of a profile (AWS_REGION, the profile's `region`), for tunnels that name none. */
-  regionFor(profile: string): Promise<string | undefined>;
+}
+
+export interface ProbeTunnelOptions extends TunnelDefaults {
+  /** The tunnel to probe (an unknown name is an error). */
+  name: string;
+  /** Credentials already resolved for the tunnel's profile and region; resolved through the plugins when absent. */
+  credentials?: Credentials;
+  /** Why the connection is not prepared at all (e.g. the profile's credentials failed): every step is skipped. */
+  skip?: string;
 }
 
 export const PORT_FORWARDING_DOCUMENT = 'AWS-StartPortForwardingSession';
@@ -111,6 +119,12 @@ export interface Engine {
    * engine's only connection path), so plugins never build drafts themselves. Throws when no plugin runs tunnels.
    */
   startTunnels(options: StartTunnelsOptions): Promise<TunnelSet>;
+  /**
+   * Prepares one tunnel's connection as startTunnels does and hands it (or why it failed) to the probeTunnel
+   * hook, whose plugin tests it without running it. Bad input (exit 2) is thrown, not probed. Throws when no
+   * plugin probes tunnels.
+   */
+  probeTunnel(options: ProbeTunnelOptions): Promise<ProbeStep[]>;
   shutdown(info: ShutdownInfo): Promise<void>;
 }
 
@@ -277,19 +291,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
 
     async startTunnels(opts) {
-      const selected = opts.names
-        ? tunnels.filter((t) => opts.names!.includes(t.name))
-        : tunnels.filter((t) => t.autostart);
+      const selected = opts.names ? selectTunnels(tunnels, opts.names) : tunnels.filter((t) => t.autostart);
       const prepare = async (name: string, o: { forceRefresh?: boolean; allowSignIn?: boolean } = {}) => {
-        const t = tunnels.find((x) => x.name === name);
-        if (!t) throw new UsageError(`no tunnel named "${name}"`);
-        const profile = t.profile ?? opts.defaultProfile;
-        const region = t.region ?? (await opts.regionFor(profile));
-        if (!region) {
-          throw new UsageError(`tunnel "${name}" has no region`, {
-            hint: `set region on the tunnel, or region in profile "${profile}" of your AWS config`,
-          });
-        }
+        const [t] = selectTunnels(tunnels, [name]);
+        const { profile, region } = await placeTunnel(t!, opts);
         const credentials = await engine.resolveCredentials({
           profile,
           region,
@@ -298,7 +303,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           allowSignIn: o.allowSignIn ?? false,
           ...(o.forceRefresh ? { forceRefresh: true } : {}),
         });
-        return engine.prepareConnection(connectDraft(t, profile, region, credentials));
+        return engine.prepareConnection(connectDraft(t!, profile, region, credentials));
       };
       const set = await hooks.startTunnels.promise({
         tunnels: selected,
@@ -312,6 +317,31 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         });
       }
       return set;
+    },
+
+    async probeTunnel(opts) {
+      const [t] = selectTunnels(tunnels, [opts.name]);
+      const { profile, region } = await placeTunnel(t!, opts);
+      let connection: TunnelProbeRequest['connection'];
+      if (opts.skip !== undefined) connection = { skipped: opts.skip };
+      else
+        try {
+          connection = {
+            draft: await engine.prepareConnection(connectDraft(t!, profile, region, opts.credentials)),
+          };
+        } catch (err) {
+          // Invalid input (a target nothing resolves) is the user's to fix, as in `up`: not a probe result.
+          if (reportOf(err).exitCode === EXIT_CODES.usage) throw err;
+          connection = { error: err };
+        }
+      const steps = await hooks.probeTunnel.promise({ tunnel: t!, connection });
+      if (!steps) {
+        throw new StormtunnelError('no plugin can check tunnels', {
+          exitCode: 2,
+          hint: "keep the built-in plugins in `plugins` (`import { builtinPlugins } from 'stormtunnel'`, then `plugins: [...builtinPlugins(), yours()]`), or remove `plugins` for the built-in set",
+        });
+      }
+      return steps;
     },
 
     async shutdown(info) {

@@ -19,6 +19,8 @@ import type {
   StatusReport,
   TokenEvent,
   TunnelSet,
+  ProbeStep,
+  TunnelProbeRequest,
   TunnelStartRequest,
   TunnelStateChange,
   Veto,
@@ -65,6 +67,11 @@ export function createHooks() {
       ['request'],
       'startTunnels',
     ),
+    /** Tests one tunnel's connection without running it (`stormtunnel check`); the plugin that runs tunnels answers. */
+    probeTunnel: new AsyncSeriesBailHook<[TunnelProbeRequest], ProbeStep[] | undefined>(
+      ['request'],
+      'probeTunnel',
+    ),
     /** A tunnel changed state; taps are isolated. */
     onTunnelState: new AsyncParallelHook<[TunnelStateChange]>(['change'], 'onTunnelState'),
     /** The machine woke from sleep (or the clock jumped): check tokens and connections now; isolated. */
@@ -95,6 +102,7 @@ export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze({
   mfaCode: 'series-bail',
   collectStatus: 'series-waterfall',
   startTunnels: 'series-bail',
+  probeTunnel: 'series-bail',
   onTunnelState: 'parallel',
   onWake: 'parallel',
   onStart: 'series',

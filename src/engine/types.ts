@@ -237,6 +237,34 @@ export interface TunnelStartRequest {
   prepare(tunnel: string, options?: { forceRefresh?: boolean; allowSignIn?: boolean }): Promise<ConnectDraft>;
 }
 
+/**
+ * What the engine hands the probeTunnel hook (`stormtunnel check`): one tunnel and its connection prepared as
+ * `up` prepares it (credentials, beforeConnect, target), or why that failed (a veto, credentials), or why the
+ * host did not try (`skipped`, e.g. the profile's credentials already failed): then list the steps as skipped.
+ */
+export interface TunnelProbeRequest {
+  tunnel: TunnelConfig;
+  connection: { draft: ConnectDraft } | { error: unknown } | { skipped: string };
+}
+
+/** One step of a tunnel probe, as `stormtunnel check` shows it ("instance", "start-session", ...). */
+export interface ProbeStep {
+  /** Stable id, kebab-case; `check` shows it with spaces ("start session"). */
+  id: string;
+  status: 'pass' | 'fail' | 'skip';
+  /**
+   * What was found, or why the step failed or was skipped (one line). With `error`, a note added after the
+   * host's wording of that error.
+   */
+  message: string;
+  /** What to do next (failures the plugin words itself). */
+  hint?: string;
+  /** The error class (src/engine/classify.ts) of a failure the plugin words itself. */
+  errorClass?: string;
+  /** A failed call: the host words it like every other error (classification, redaction, what to ask for). */
+  error?: unknown;
+}
+
 /** Running tunnels, as returned by the plugin that answered startTunnels. */
 export interface TunnelSet {
   status(): TunnelStatus[];
