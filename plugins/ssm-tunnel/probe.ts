@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { PluginApi } from '../../src/engine/plugin.js';
 import type { ConnectDraft, ProbeStep, TunnelProbeRequest } from '../../src/engine/types.js';
+import { documentFor } from './documents.js';
 
 const skip = (id: string, why: string): ProbeStep => ({ id, status: 'skip', message: `skipped: ${why}` });
 const failure = (id: string, error: unknown, note = ''): ProbeStep => ({
@@ -112,6 +113,7 @@ async function probeInstance(
 /** StartSession with the prepared draft's document and parameters, then TerminateSession at once. */
 async function probeSession(api: PluginApi, draft: ConnectDraft, instanceId: string): Promise<ProbeStep[]> {
   const ssm = () => api.services.aws.ssm({ region: draft.region, credentials: draft.credentials });
+  const documentName = documentFor(draft);
   let sessionId: string | undefined;
   try {
     const out = await api.recover(
@@ -120,7 +122,7 @@ async function probeSession(api: PluginApi, draft: ConnectDraft, instanceId: str
         (await ssm()).send(
           new StartSessionCommand({
             Target: instanceId,
-            DocumentName: draft.documentName,
+            DocumentName: documentName,
             Parameters: {
               portNumber: [String(draft.remotePort)],
               ...(draft.remoteHost ? { host: [draft.remoteHost] } : {}),
@@ -135,7 +137,7 @@ async function probeSession(api: PluginApi, draft: ConnectDraft, instanceId: str
   const start: ProbeStep = {
     id: 'start-session',
     status: 'pass',
-    message: `StartSession works (${draft.documentName}, port ${draft.remotePort}${draft.remoteHost ? ` on ${draft.remoteHost}` : ''})`,
+    message: `StartSession works (${documentName}, port ${draft.remotePort}${draft.remoteHost ? ` on ${draft.remoteHost}` : ''})`,
   };
   if (!sessionId) return [start, skip('end-session', 'StartSession returned no session id')];
   try {

@@ -43,7 +43,7 @@ export interface CredentialRequest {
   credentialSource?: 'Environment' | 'Ec2InstanceMetadata' | 'EcsContainer';
 }
 
-/** An engine-owned description of a connection about to be made; beforeConnect taps may amend it. */
+/** A transport-neutral description of a connection about to be made; beforeConnect taps may amend it. */
 export interface ConnectDraft {
   tunnel: string;
   profile: string;
@@ -53,7 +53,11 @@ export interface ConnectDraft {
   remoteHost: string | undefined;
   localPort: number;
   bindAddress: string;
-  documentName: string;
+  /**
+   * For the ssm-tunnel plugin: the Session Manager document to start. The engine leaves it unset; a plugin may
+   * set its own document here, else ssm-tunnel takes AWS-StartPortForwardingSession(ToRemoteHost).
+   */
+  documentName?: string;
   /** Filled by the engine from resolveCredentials before beforeConnect runs. */
   credentials: Credentials | undefined;
   /** Free-form notes a plugin can leave for later plugins (e.g. the tag it matched). */
