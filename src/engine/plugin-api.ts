@@ -64,18 +64,38 @@ export function createPluginApi(plugin: StormtunnelPlugin, deps: PluginApiDeps):
   };
 }
 
+/** The parts of a tapable hook the tap-only view uses (`_resetCompilation` is tapable's own, see `untap`). */
+interface TappableHook {
+  taps: object[];
+  tap(options: object, fn: unknown): void;
+  tapPromise(options: object, fn: unknown): void;
+  _resetCompilation(): void;
+}
+
 /** Each hook as a plugin sees it: tap and tapPromise under the plugin's name, no way to call it. */
 export function tapOnly(hooks: EngineHooks, pluginName: string): TapOnlyHooks {
   const view = {} as Record<HookName, TapOnlyHook<unknown>>;
   for (const name of Object.keys(hooks) as HookName[]) {
-    const hook = hooks[name] as unknown as {
-      tap(o: object, fn: unknown): void;
-      tapPromise(o: object, fn: unknown): void;
+    const hook = hooks[name] as unknown as TappableHook;
+    const register = (method: 'tap' | 'tapPromise') => (fn: unknown, opts?: object) => {
+      const before = new Set(hook.taps);
+      hook[method]({ ...opts, name: pluginName }, fn);
+      // The tap as stored (interceptors may have replaced the object), so untap removes exactly this one.
+      const added = hook.taps.find((t) => !before.has(t));
+      return () => untap(hook, added);
     };
-    view[name] = Object.freeze({
-      tap: (fn: unknown, opts?: object) => hook.tap({ ...opts, name: pluginName }, fn),
-      tapPromise: (fn: unknown, opts?: object) => hook.tapPromise({ ...opts, name: pluginName }, fn),
-    });
+    view[name] = Object.freeze({ tap: register('tap'), tapPromise: register('tapPromise') });
   }
   return Object.freeze(view);
+}
+
+/**
+ * tapable has no untap: the tap leaves the list, and the hook's compiled call (which captured the list) is
+ * dropped so the next call compiles without it.
+ */
+function untap(hook: TappableHook, tap: object | undefined): void {
+  const i = tap ? hook.taps.indexOf(tap) : -1;
+  if (i < 0) return;
+  hook.taps.splice(i, 1);
+  hook._resetCompilation();
 }
