@@ -23,6 +23,7 @@ export type {
   TapOnlyHook,
   TapOnlyHooks,
   TapOptions,
+  Unregister,
 } from './engine/hooks.js';
 export { definePlugin, parsePluginOptions, PluginOptionsError } from './engine/plugin.js';
 export type { PluginApi, StormtunnelPlugin, TunnelConfig } from './engine/plugin.js';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { duration } from '../../src/config/schema.js';
 import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MESSAGE_RATE } from '../../src/session-manager/index.js';
+import { probeTunnel } from './probe.js';
 import { RunningTunnels } from './tunnel-set.js';
 import type { ResolvedSsmTunnelOptions, SsmTunnelOptions } from './types.js';
 
@@ -68,6 +69,9 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
         set.start();
         return set;
       });
+
+      // `stormtunnel check`: the connection the engine prepared, tested with the calls a tunnel makes.
+      api.hooks.probeTunnel.tapPromise((request) => probeTunnel(api, request));
 
       api.hooks.onWake.tap(() => {
         for (const set of running) set.onWake();

@@ -5,6 +5,7 @@ import { ResumeSessionCommand, StartSessionCommand, TerminateSessionCommand } fr
 import type { PluginApi } from '../../src/engine/plugin.js';
 import type { ConnectDraft, Credentials } from '../../src/engine/types.js';
 import type { ResumeResult } from '../../src/session-manager/types.js';
+import { documentFor } from './documents.js';
 
 export interface StartedSession {
   sessionId: string;
@@ -41,7 +42,7 @@ export async function startSession(
   const out = await ssm.send(
     new StartSessionCommand({
       Target: draft.target,
-      DocumentName: draft.documentName,
+      DocumentName: documentFor(draft),
       Parameters: parameters(draft, localPort),
       Reason: `stormtunnel tunnel ${draft.tunnel}`,
     }),

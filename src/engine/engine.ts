@@ -1,15 +1,28 @@
-// The engine: applies plugins, owns the hooks, timers and services, and is the only caller of hooks.
+// The engine: applies plugins and is the only caller of hooks. It composes the parts that each do one job:
+// hook interception (hook-interception.ts), the per-plugin API (plugin-api.ts), services (service-registry.ts),
+// timers (scheduler.ts) and tunnel selection (tunnel-selection.ts). It knows no transport: the plugin that
+// answers startTunnels and probeTunnel (ssm-tunnel) turns a prepared ConnectDraft into a session.
 import { systemClock } from './clock.js';
-import { startWakeDetector } from './wake-detector.js';
-import { isPluginError, PluginError, StormtunnelError, UsageError } from './errors.js';
-import { BAIL_HOOKS, createHooks, HOOK_KINDS, ISOLATED_HOOKS } from './hooks.js';
-import type { EngineHooks, HookName, StartContext, TapOnlyHook, TapOnlyHooks } from './hooks.js';
-import type { PluginApi, StormtunnelPlugin, TunnelConfig } from './plugin.js';
-import { classifyError, type Classification } from './classify.js';
-import { defaultServices } from './default-services.js';
+import { classifyError, EXIT_CODES, reportOf, type Classification } from './classify.js';
+import { connectDraft } from './connection-draft.js';
+import {
+  ConnectionVetoedError,
+  isPluginError,
+  NoCredentialsError,
+  PluginError,
+  StormtunnelError,
+} from './errors.js';
+import { collectFailures, interceptHooks, trackVetoes } from './hook-interception.js';
+import { createHooks, HOOK_KINDS } from './hooks.js';
+import type { HookName, StartContext } from './hooks.js';
+import { createPluginApi } from './plugin-api.js';
+import type { StormtunnelPlugin, TunnelConfig } from './plugin.js';
 import { runWithRecovery } from './recovery.js';
 import { EXIT_GUARD_TIMEOUT_MS, exitGuard } from './exit-guard.js';
+import { Scheduler } from './scheduler.js';
+import { ServiceRegistry } from './service-registry.js';
 import { isInstanceId, unresolvedTargetError } from './target.js';
+import { placeTunnel, selectTunnels, type TunnelDefaults } from './tunnel-selection.js';
 import type {
   Clock,
   ConnectDraft,
@@ -17,6 +30,7 @@ import type {
   Credentials,
   ErrorReport,
   Logger,
+  ProbeStep,
   RecoverableOperation,
   RecoveryDecision,
   ServiceName,
@@ -30,9 +44,13 @@ import type {
   SsoTokenRequest,
   StatusReport,
   StatusRequest,
+  TunnelProbeRequest,
   TunnelSet,
-  Veto,
 } from './types.js';
+import { startWakeDetector } from './wake-detector.js';
+
+export { ConnectionVetoedError, NoCredentialsError } from './errors.js';
+export { connectDraft } from './connection-draft.js';
 
 export interface EngineOptions {
   plugins: readonly StormtunnelPlugin[];
@@ -55,36 +73,20 @@ export interface PluginDescription {
   provides: ServiceName[];
 }
 
-export class NoCredentialsError extends StormtunnelError {
-  constructor(readonly profile: string) {
-    super(`no plugin could provide credentials for profile "${profile}"`, {
-      hint: `check that profile "${profile}" exists in your AWS config (stormtunnel profiles) and that its type is supported`,
-    });
-  }
-}
-
-export class ConnectionVetoedError extends StormtunnelError {
-  constructor(
-    readonly tunnel: string,
-    readonly plugin: string,
-    readonly reason: string,
-  ) {
-    super(`tunnel "${tunnel}" was stopped by plugin "${plugin}": ${reason}`, { exitCode: 1 });
-  }
-}
-
-export interface StartTunnelsOptions {
-  /** Names to start; undefined: every tunnel with `autostart`. */
+export interface StartTunnelsOptions extends TunnelDefaults {
+  /** Names to start (an unknown one is an error); undefined: every tunnel with `autostart`. */
   names?: readonly string[];
   allowSignIn: boolean;
-  /** Profile of tunnels that name none (--profile, AWS_PROFILE, "default"). */
-  defaultProfile: string;
-  /** Region of a profile (AWS_REGION, the profile's `region`), for tunnels that name none. */
-  regionFor(profile: string): Promise<string | undefined>;
 }
 
-export const PORT_FORWARDING_DOCUMENT = 'AWS-StartPortForwardingSession';
-export const REMOTE_HOST_DOCUMENT = 'AWS-StartPortForwardingSessionToRemoteHost';
+export interface ProbeTunnelOptions extends TunnelDefaults {
+  /** The tunnel to probe (an unknown name is an error). */
+  name: string;
+  /** Credentials already resolved for the tunnel's profile and region; resolved through the plugins when absent. */
+  credentials?: Credentials;
+  /** Why the connection is not prepared at all (e.g. the profile's credentials failed): every step is skipped. */
+  skip?: string;
+}
 
 export interface Engine {
   readonly settings: Readonly<Settings>;
@@ -112,11 +114,14 @@ export interface Engine {
    * engine's only connection path), so plugins never build drafts themselves. Throws when no plugin runs tunnels.
    */
   startTunnels(options: StartTunnelsOptions): Promise<TunnelSet>;
+  /**
+   * Prepares one tunnel's connection as startTunnels does and hands it (or why it failed) to the probeTunnel
+   * hook, whose plugin tests it without running it. Bad input (exit 2) is thrown, not probed. Throws when no
+   * plugin probes tunnels.
+   */
+  probeTunnel(options: ProbeTunnelOptions): Promise<ProbeStep[]>;
   shutdown(info: ShutdownInfo): Promise<void>;
 }
-
-/** Collects failures of isolated taps during one call, keyed by the call's argument object. */
-const collected = new WeakMap<object, PluginError[]>();
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const clock = options.clock ?? systemClock;
@@ -125,28 +130,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const tunnels = Object.freeze([...(options.tunnels ?? [])]);
   const controller = new AbortController();
   const hooks = createHooks();
-  const provided: Partial<Services> = {};
-  const providedBy = new Map<ServiceName, string>();
-  const cancelTimers = new Set<() => void>();
-  let services: Services | undefined;
+  const registry = new ServiceRegistry(logger, options.services);
+  const scheduler = new Scheduler(clock);
 
-  const seen = new Set<string>();
-  for (const plugin of options.plugins) {
-    if (seen.has(plugin.name)) {
-      throw new StormtunnelError(`two plugins are named "${plugin.name}"`, {
-        exitCode: 2,
-        hint: 'each plugin needs a unique name: remove the duplicate from `plugins` in your stormtunnel config',
-      });
-    }
-    seen.add(plugin.name);
-  }
-
-  for (const name of Object.keys(hooks) as HookName[]) interceptHook(name, hooks[name], logger);
-
-  const getServices = (): Services => {
-    services ??= { ...defaultServices(logger), ...options.services, ...provided };
-    return services;
-  };
+  assertUniqueNames(options.plugins);
+  interceptHooks(hooks, logger);
+  // Which plugin vetoed: recorded as the veto comes back, for ConnectionVetoedError.
+  const vetoPlugin = trackVetoes(hooks.beforeConnect);
 
   const engine: Engine = {
     settings,
@@ -155,14 +145,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger,
     signal: controller.signal,
     get services() {
-      return getServices();
+      return registry.services;
     },
 
     describePlugins() {
       return options.plugins.map((p) => ({
         name: p.name,
         hooks: (Object.keys(hooks) as HookName[]).filter((h) => hooks[h].taps.some((t) => t.name === p.name)),
-        provides: [...providedBy].filter(([, by]) => by === p.name).map(([s]) => s),
+        provides: registry.providedBy(p.name),
       }));
     },
 
@@ -182,7 +172,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
             void hooks.onWake.promise(event);
           },
         });
-        cancelTimers.add(stop);
+        scheduler.add(stop);
       }
     },
 
@@ -200,7 +190,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         chain: [],
       });
       const veto = await hooks.beforeConnect.promise(draft);
-      if (veto) throw new ConnectionVetoedError(draft.tunnel, vetoPlugin.get(veto) ?? 'unknown', veto.reason);
+      if (veto) throw new ConnectionVetoedError(draft.tunnel, vetoPlugin(veto) ?? 'unknown', veto.reason);
       // Before Session Manager sees it: it would answer a tag selector with a misleading "not connected".
       if (!isInstanceId(draft.target)) throw unresolvedTargetError(draft.tunnel, draft.target);
       return draft;
@@ -264,10 +254,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
 
     async signOut(request) {
-      const req = { ...request };
-      collected.set(req, []);
-      await hooks.signOut.promise(req);
-      const failures = collected.get(req) ?? [];
+      const failures = await collectFailures({ ...request }, (req) => hooks.signOut.promise(req));
       if (failures.length) {
         throw new StormtunnelError(`sign-out was incomplete: ${failures.map((f) => f.message).join('; ')}`);
       }
@@ -278,19 +265,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
 
     async startTunnels(opts) {
-      const selected = opts.names
-        ? tunnels.filter((t) => opts.names!.includes(t.name))
-        : tunnels.filter((t) => t.autostart);
+      const selected = opts.names ? selectTunnels(tunnels, opts.names) : tunnels.filter((t) => t.autostart);
       const prepare = async (name: string, o: { forceRefresh?: boolean; allowSignIn?: boolean } = {}) => {
-        const t = tunnels.find((x) => x.name === name);
-        if (!t) throw new UsageError(`no tunnel named "${name}"`);
-        const profile = t.profile ?? opts.defaultProfile;
-        const region = t.region ?? (await opts.regionFor(profile));
-        if (!region) {
-          throw new UsageError(`tunnel "${name}" has no region`, {
-            hint: `set region on the tunnel, or region in profile "${profile}" of your AWS config`,
-          });
-        }
+        const [t] = selectTunnels(tunnels, [name]);
+        const { profile, region } = await placeTunnel(t!, opts);
         const credentials = await engine.resolveCredentials({
           profile,
           region,
@@ -299,7 +277,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           allowSignIn: o.allowSignIn ?? false,
           ...(o.forceRefresh ? { forceRefresh: true } : {}),
         });
-        return engine.prepareConnection(connectDraft(t, profile, region, credentials));
+        return engine.prepareConnection(connectDraft(t!, profile, region, credentials));
       };
       const set = await hooks.startTunnels.promise({
         tunnels: selected,
@@ -315,10 +293,34 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       return set;
     },
 
+    async probeTunnel(opts) {
+      const [t] = selectTunnels(tunnels, [opts.name]);
+      const { profile, region } = await placeTunnel(t!, opts);
+      let connection: TunnelProbeRequest['connection'];
+      if (opts.skip !== undefined) connection = { skipped: opts.skip };
+      else
+        try {
+          connection = {
+            draft: await engine.prepareConnection(connectDraft(t!, profile, region, opts.credentials)),
+          };
+        } catch (err) {
+          // Invalid input (a target nothing resolves) is the user's to fix, as in `up`: not a probe result.
+          if (reportOf(err).exitCode === EXIT_CODES.usage) throw err;
+          connection = { error: err };
+        }
+      const steps = await hooks.probeTunnel.promise({ tunnel: t!, connection });
+      if (!steps) {
+        throw new StormtunnelError('no plugin can check tunnels', {
+          exitCode: 2,
+          hint: "keep the built-in plugins in `plugins` (`import { builtinPlugins } from 'stormtunnel'`, then `plugins: [...builtinPlugins(), yours()]`), or remove `plugins` for the built-in set",
+        });
+      }
+      return steps;
+    },
+
     async shutdown(info) {
       if (controller.signal.aborted) return;
-      for (const cancel of cancelTimers) cancel();
-      cancelTimers.clear();
+      scheduler.stopAll();
       controller.abort(new StormtunnelError('stormtunnel is shutting down'));
       if (exitGuard.busy && !(await exitGuard.settled(EXIT_GUARD_TIMEOUT_MS))) {
         logger.warn(`stopped without finishing: ${exitGuard.describe().join(', ')}`);
@@ -327,207 +329,42 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
   };
 
-  // Which plugin vetoed: recorded by the beforeConnect interceptor.
-  const vetoPlugin = new WeakMap<Veto, string>();
-  hooks.beforeConnect.intercept({
-    register(tap) {
-      const fn = tap.fn as (draft: ConnectDraft) => Promise<Veto | undefined> | Veto | undefined;
-      const record = (v: Veto | undefined) => {
-        if (v) vetoPlugin.set(v, tap.name);
-        return v;
-      };
-      tap.fn =
-        tap.type === 'sync'
-          ? (d: ConnectDraft) => record(fn(d) as Veto | undefined)
-          : async (d: ConnectDraft) => record(await fn(d));
-      return tap;
-    },
-  });
-
   for (const plugin of options.plugins) {
-    const pluginLogger = logger.child({ plugin: plugin.name });
-    const api: PluginApi = {
-      name: plugin.name,
-      hooks: tapOnly(hooks, plugin.name),
-      logger: pluginLogger,
+    const api = createPluginApi(plugin, {
+      hooks,
+      logger,
       clock,
       signal: controller.signal,
       settings,
       tunnels,
-      get services() {
-        return getServices();
-      },
-      provide(service, implementation) {
-        if (services)
-          throw new PluginError(
-            plugin.name,
-            'provide',
-            new Error(`"${service}" must be provided during apply()`),
-          );
-        const other = providedBy.get(service);
-        if (other) {
-          throw new PluginError(
-            plugin.name,
-            'provide',
-            new Error(`"${service}" is already provided by plugin "${other}"`),
-          );
-        }
-        provided[service] = implementation as never;
-        providedBy.set(service, plugin.name);
-      },
-      every(intervalMs, task) {
-        let handle: ReturnType<Clock['setTimeout']> | undefined;
-        let running = false;
-        let stopped = false;
-        const tick = () => {
-          if (stopped) return;
-          if (!running) {
-            running = true;
-            task()
-              .catch((err: unknown) => pluginLogger.error('scheduled task failed', { err }))
-              .finally(() => (running = false));
-          }
-          handle = clock.setTimeout(tick, intervalMs);
-        };
-        handle = clock.setTimeout(tick, intervalMs);
-        const cancel = () => {
-          stopped = true;
-          if (handle) clock.clearTimeout(handle);
-          cancelTimers.delete(cancel);
-        };
-        cancelTimers.add(cancel);
-        return cancel;
-      },
+      services: registry,
+      scheduler,
       resolveCredentials: (request) => engine.resolveCredentials(request),
-      mfaCode: (request) => hooks.mfaCode.promise(request),
-      reportError: async (info) => (await engine.handleError({ ...info, plugin: plugin.name })).decision,
-      recover: (operation, fn) =>
-        runWithRecovery(
-          {
-            handleError: (r) => engine.handleError(r),
-            clock,
-            signal: controller.signal,
-            logger: pluginLogger,
-            plugin: plugin.name,
-          },
-          operation,
-          fn,
-        ),
-      finishBeforeExit: (what, fn) => exitGuard.run(what, fn),
-      emit: {
-        tokenExpiring: (n) => hooks.onTokenExpiring.promise(n),
-        reauthRequired: (n) => hooks.onReauthRequired.promise(n),
-        tokenChanged: (e) => hooks.onTokenChanged.promise(e),
-        tunnelState: (c) => hooks.onTunnelState.promise(c),
-      },
-    };
+      handleError: (report) => engine.handleError(report),
+    });
     try {
       await plugin.apply(api);
     } catch (err) {
       throw isPluginError(err) ? err : new PluginError(plugin.name, 'apply', err);
     }
   }
-  getServices();
+  // Services are settled once every plugin applied; a later provide() is an error.
+  void registry.services;
   return engine;
 }
 
-/** Tags errors with plugin and hook names, isolates fan-out taps, and rejects `null` from bail taps. */
-function interceptHook(name: HookName, hook: EngineHooks[HookName], logger: Logger): void {
-  const isolated = ISOLATED_HOOKS.has(name);
-  const bail = BAIL_HOOKS.has(name);
-  (hook as { intercept(i: object): void }).intercept({
-    register(tap: { name: string; type: 'sync' | 'async' | 'promise'; fn: (...args: unknown[]) => unknown }) {
-      const original = tap.fn;
-      const fail = (err: unknown, args: unknown[]): undefined => {
-        const tagged = isPluginError(err) && err.hook === name ? err : new PluginError(tap.name, name, err);
-        if (!isolated) throw tagged;
-        logger
-          .child({ plugin: tap.name })
-          .error(`${name} tap failed; other plugins continue`, { err: tagged.cause });
-        const bucket = typeof args[0] === 'object' && args[0] !== null ? collected.get(args[0]) : undefined;
-        bucket?.push(tagged);
-        return undefined;
-      };
-      const check = (result: unknown): unknown => {
-        if (bail && result === null) {
-          throw new PluginError(
-            tap.name,
-            name,
-            new Error('returned null'),
-            `plugin "${tap.name}" returned null from ${name}: that is a plugin bug (return undefined to let the next plugin answer)`,
-          );
-        }
-        return result;
-      };
-      if (tap.type === 'sync') {
-        tap.fn = (...args: unknown[]) => {
-          try {
-            return check(original(...args));
-          } catch (err) {
-            return fail(err, args);
-          }
-        };
-      } else if (tap.type === 'promise') {
-        tap.fn = async (...args: unknown[]) => {
-          try {
-            return check(await original(...args));
-          } catch (err) {
-            return fail(err, args);
-          }
-        };
-      } else {
-        tap.fn = (...args: unknown[]) => {
-          const cb = args.pop() as (err: unknown, result?: unknown) => void;
-          original(...args, (err: unknown, result?: unknown) => {
-            try {
-              if (err) cb(null, fail(err, args));
-              else cb(null, check(result));
-            } catch (e) {
-              cb(e);
-            }
-          });
-        };
-      }
-      return tap;
-    },
-  });
-}
-
-function tapOnly(hooks: EngineHooks, pluginName: string): TapOnlyHooks {
-  const view = {} as Record<HookName, TapOnlyHook<unknown>>;
-  for (const name of Object.keys(hooks) as HookName[]) {
-    const hook = hooks[name] as unknown as {
-      tap(o: object, fn: unknown): void;
-      tapPromise(o: object, fn: unknown): void;
-    };
-    view[name] = Object.freeze({
-      tap: (fn: unknown, opts?: object) => hook.tap({ ...opts, name: pluginName }, fn),
-      tapPromise: (fn: unknown, opts?: object) => hook.tapPromise({ ...opts, name: pluginName }, fn),
-    });
+/** Two plugins with one name would tap and provide under the same name: refused at start-up. */
+function assertUniqueNames(plugins: readonly StormtunnelPlugin[]): void {
+  const seen = new Set<string>();
+  for (const plugin of plugins) {
+    if (seen.has(plugin.name)) {
+      throw new StormtunnelError(`two plugins are named "${plugin.name}"`, {
+        exitCode: 2,
+        hint: 'each plugin needs a unique name: remove the duplicate from `plugins` in your stormtunnel config',
+      });
+    }
+    seen.add(plugin.name);
   }
-  return Object.freeze(view);
 }
 
 export { HOOK_KINDS };
-
-/** The draft of a connection to tunnel `t`: what `up` connects to and what `check` tests, built once. */
-export function connectDraft(
-  t: TunnelConfig,
-  profile: string,
-  region: string,
-  credentials: Credentials | undefined,
-): ConnectDraft {
-  return {
-    tunnel: t.name,
-    profile,
-    region,
-    target: t.target,
-    remotePort: t.remotePort,
-    remoteHost: t.remoteHost,
-    localPort: t.localPort,
-    bindAddress: t.bindAddress,
-    documentName: t.remoteHost ? REMOTE_HOST_DOCUMENT : PORT_FORWARDING_DOCUMENT,
-    credentials,
-    annotations: {},
-  };
-}

@@ -62,6 +62,26 @@ export class PluginError extends StormtunnelError {
   }
 }
 
+/** No plugin answered resolveCredentials for a profile. */
+export class NoCredentialsError extends StormtunnelError {
+  constructor(readonly profile: string) {
+    super(`no plugin could provide credentials for profile "${profile}"`, {
+      hint: `check that profile "${profile}" exists in your AWS config (stormtunnel profiles) and that its type is supported`,
+    });
+  }
+}
+
+/** A beforeConnect plugin vetoed a connection: names the plugin and its reason. */
+export class ConnectionVetoedError extends StormtunnelError {
+  constructor(
+    readonly tunnel: string,
+    readonly plugin: string,
+    readonly reason: string,
+  ) {
+    super(`tunnel "${tunnel}" was stopped by plugin "${plugin}": ${reason}`, { exitCode: 1 });
+  }
+}
+
 /** A command whose feature is not part of this build yet: says so instead of pretending. */
 export class NotBuiltError extends UsageError {
   constructor(command: string, what: string) {

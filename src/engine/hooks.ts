@@ -19,6 +19,8 @@ import type {
   StatusReport,
   TokenEvent,
   TunnelSet,
+  ProbeStep,
+  TunnelProbeRequest,
   TunnelStartRequest,
   TunnelStateChange,
   Veto,
@@ -65,6 +67,11 @@ export function createHooks() {
       ['request'],
       'startTunnels',
     ),
+    /** Tests one tunnel's connection without running it (`stormtunnel check`); the plugin that runs tunnels answers. */
+    probeTunnel: new AsyncSeriesBailHook<[TunnelProbeRequest], ProbeStep[] | undefined>(
+      ['request'],
+      'probeTunnel',
+    ),
     /** A tunnel changed state; taps are isolated. */
     onTunnelState: new AsyncParallelHook<[TunnelStateChange]>(['change'], 'onTunnelState'),
     /** The machine woke from sleep (or the clock jumped): check tokens and connections now; isolated. */
@@ -81,25 +88,32 @@ export type HookName = keyof EngineHooks;
 
 export type HookKind = 'series-bail' | 'parallel' | 'series' | 'series-waterfall';
 
-/** How each hook runs; also drives error handling (isolated hooks never fail their caller). */
-export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze({
-  resolveCredentials: 'series-bail',
-  beforeConnect: 'series-bail',
-  onTokenExpiring: 'parallel',
-  onError: 'series-bail',
-  onReauthRequired: 'parallel',
-  onTokenChanged: 'parallel',
-  signIn: 'series-bail',
-  getSsoToken: 'series-bail',
-  signOut: 'parallel',
-  mfaCode: 'series-bail',
-  collectStatus: 'series-waterfall',
-  startTunnels: 'series-bail',
-  onTunnelState: 'parallel',
-  onWake: 'parallel',
-  onStart: 'series',
-  onShutdown: 'parallel',
-});
+/** The kind a tapable hook runs as, read from its class (tapable sets `constructor` to the factory). */
+export function kindOf(hook: object): HookKind {
+  switch (hook.constructor) {
+    case AsyncSeriesBailHook:
+      return 'series-bail';
+    case AsyncParallelHook:
+      return 'parallel';
+    case AsyncSeriesWaterfallHook:
+      return 'series-waterfall';
+    case AsyncSeriesHook:
+      return 'series';
+    default:
+      throw new Error(`hook class ${hook.constructor.name} has no kind: add it to kindOf()`);
+  }
+}
+
+/**
+ * How each hook runs, derived from the classes in createHooks() (declared once, there); also drives error
+ * handling (isolated hooks never fail their caller).
+ */
+export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze(
+  Object.fromEntries(Object.entries(createHooks()).map(([name, hook]) => [name, kindOf(hook)])) as Record<
+    HookName,
+    HookKind
+  >,
+);
 
 /** Hooks whose failing taps are logged with the plugin's name and do not fail the others. */
 export const ISOLATED_HOOKS: ReadonlySet<HookName> = new Set(
@@ -121,10 +135,13 @@ export interface TapOptions {
   before?: string;
 }
 
-/** What a plugin sees of a hook: it can tap it (under its own name) but never call it. */
+/** Removes the tap it was returned for; calling it again does nothing. */
+export type Unregister = () => void;
+
+/** What a plugin sees of a hook: it can tap it (under its own name) and untap it, but never call it. */
 export interface TapOnlyHook<H> {
-  tap(fn: (...args: HookArgs<H>) => HookResult<H>, options?: TapOptions): void;
-  tapPromise(fn: (...args: HookArgs<H>) => Promise<HookResult<H>>, options?: TapOptions): void;
+  tap(fn: (...args: HookArgs<H>) => HookResult<H>, options?: TapOptions): Unregister;
+  tapPromise(fn: (...args: HookArgs<H>) => Promise<HookResult<H>>, options?: TapOptions): Unregister;
 }
 
 export type TapOnlyHooks = { readonly [K in HookName]: TapOnlyHook<EngineHooks[K]> };

@@ -2,7 +2,7 @@
 // options when the config loads. `api` is all a plugin ever sees of the engine.
 import type { z } from 'zod';
 import { UsageError } from './errors.js';
-import type { TapOnlyHooks } from './hooks.js';
+import type { TapOnlyHooks, Unregister } from './hooks.js';
 import type {
   Clock,
   CredentialRequest,
@@ -23,7 +23,11 @@ import type {
 
 export interface StormtunnelPlugin {
   readonly name: string;
-  apply(api: PluginApi): void | Promise<void>;
+  /**
+   * Taps hooks and provides services. May return what `tap` returned (`apply: (api) => api.hooks.x.tap(fn)`);
+   * the engine ignores it.
+   */
+  apply(api: PluginApi): void | Promise<void> | Unregister;
 }
 
 /** A tunnel as declared in the config (after validation and defaults). */

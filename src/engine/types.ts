@@ -43,7 +43,7 @@ export interface CredentialRequest {
   credentialSource?: 'Environment' | 'Ec2InstanceMetadata' | 'EcsContainer';
 }
 
-/** An engine-owned description of a connection about to be made; beforeConnect taps may amend it. */
+/** A transport-neutral description of a connection about to be made; beforeConnect taps may amend it. */
 export interface ConnectDraft {
   tunnel: string;
   profile: string;
@@ -53,7 +53,11 @@ export interface ConnectDraft {
   remoteHost: string | undefined;
   localPort: number;
   bindAddress: string;
-  documentName: string;
+  /**
+   * For the ssm-tunnel plugin: the Session Manager document to start. The engine leaves it unset; a plugin may
+   * set its own document here, else ssm-tunnel takes AWS-StartPortForwardingSession(ToRemoteHost).
+   */
+  documentName?: string;
   /** Filled by the engine from resolveCredentials before beforeConnect runs. */
   credentials: Credentials | undefined;
   /** Free-form notes a plugin can leave for later plugins (e.g. the tag it matched). */
@@ -235,6 +239,34 @@ export interface TunnelStartRequest {
    * then beforeConnect. Throws ConnectionVetoedError on a veto and credential errors as they come.
    */
   prepare(tunnel: string, options?: { forceRefresh?: boolean; allowSignIn?: boolean }): Promise<ConnectDraft>;
+}
+
+/**
+ * What the engine hands the probeTunnel hook (`stormtunnel check`): one tunnel and its connection prepared as
+ * `up` prepares it (credentials, beforeConnect, target), or why that failed (a veto, credentials), or why the
+ * host did not try (`skipped`, e.g. the profile's credentials already failed): then list the steps as skipped.
+ */
+export interface TunnelProbeRequest {
+  tunnel: TunnelConfig;
+  connection: { draft: ConnectDraft } | { error: unknown } | { skipped: string };
+}
+
+/** One step of a tunnel probe, as `stormtunnel check` shows it ("instance", "start-session", ...). */
+export interface ProbeStep {
+  /** Stable id, kebab-case; `check` shows it with spaces ("start session"). */
+  id: string;
+  status: 'pass' | 'fail' | 'skip';
+  /**
+   * What was found, or why the step failed or was skipped (one line). With `error`, a note added after the
+   * host's wording of that error.
+   */
+  message: string;
+  /** What to do next (failures the plugin words itself). */
+  hint?: string;
+  /** The error class (src/engine/classify.ts) of a failure the plugin words itself. */
+  errorClass?: string;
+  /** A failed call: the host words it like every other error (classification, redaction, what to ask for). */
+  error?: unknown;
 }
 
 /** Running tunnels, as returned by the plugin that answered startTunnels. */

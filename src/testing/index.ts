@@ -9,13 +9,7 @@ import { builtinPlugins } from '../builtin-plugins.js';
 import type { SettingsInput, TunnelInput } from '../config/types.js';
 import { validateConfig } from '../config/validate.js';
 import { systemClock } from '../engine/clock.js';
-import {
-  createEngine,
-  PORT_FORWARDING_DOCUMENT,
-  REMOTE_HOST_DOCUMENT,
-  type Engine,
-  type StartTunnelsOptions,
-} from '../engine/engine.js';
+import { createEngine, type Engine, type StartTunnelsOptions } from '../engine/engine.js';
 import type { StormtunnelPlugin } from '../engine/plugin.js';
 import type {
   Clock,
@@ -310,7 +304,6 @@ export function connectDraft(fields: Partial<ConnectDraft> & { tunnel: string })
     remotePort: 22,
     localPort: 0,
     bindAddress: '127.0.0.1',
-    documentName: remoteHost ? REMOTE_HOST_DOCUMENT : PORT_FORWARDING_DOCUMENT,
     credentials: undefined,
     annotations: {},
     ...fields,

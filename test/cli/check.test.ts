@@ -62,8 +62,9 @@ import { assumeRole } from ${JSON.stringify(plugin('plugins/assume-role/index.ts
 import { profileCredentials } from ${JSON.stringify(plugin('plugins/profile-credentials/index.ts'))};
 import { retry } from ${JSON.stringify(plugin('plugins/retry/index.ts'))};
 import { sso } from ${JSON.stringify(plugin('plugins/sso/index.ts'))};
+import { ssmTunnel } from ${JSON.stringify(plugin('plugins/ssm-tunnel/index.ts'))};
 export default {
-  plugins: [profileCredentials(), assumeRole(), sso(), retry()],
+  plugins: [profileCredentials(), assumeRole(), sso(), retry(), ssmTunnel()],
   tunnels: ${JSON.stringify(TUNNELS)},
 };
 `;
@@ -274,9 +275,64 @@ cli('every tunnel at once; an unknown tunnel is a usage error (exit 2)', async (
   assert.is(r.code, 2);
   assert.match(
     r.stderr,
-    /^stormtunnel: no tunnel named "nope" in stormtunnel\.config\.ts\n {2}→ tunnels: healthy, offline/,
+    /^stormtunnel: unknown tunnel "nope" in stormtunnel\.config\.ts\n {2}→ the config has: healthy, offline/,
   );
 });
+
+/** The test CONFIG with `extra` added to its plugins, written next to it. */
+function configWith(file: string, extra: string): string {
+  const path = join(home.home, file);
+  writeFileSync(path, CONFIG.replace('ssmTunnel()],', `ssmTunnel(), ${extra}],`));
+  return path;
+}
+
+cli(
+  'a tunnel a beforeConnect plugin vetoes: a failed check with its reason and no StartSession',
+  async () => {
+    const veto = `{ name: 'change-freeze', apply(api) { api.hooks.beforeConnect.tap((d) => d.tunnel === 'healthy' ? { veto: true, reason: 'no sessions during the change freeze' } : undefined) } }`;
+    const config = configWith('veto.config.ts', veto);
+    emu.admin.clearRequests();
+    const j = await checkJson(['--config', config, '--tunnel', 'healthy']);
+    assert.is(j.code, 1);
+    const s = j.subjects[0]!;
+    assert.equal(statuses(s), [
+      'credentials:pass',
+      'instance:fail',
+      'start-session:skip',
+      'end-session:skip',
+    ]);
+    assert.is(
+      s.checks[1]!.message,
+      'tunnel "healthy" was stopped by plugin "change-freeze": no sessions during the change freeze',
+    );
+    assert.is(s.checks[1]!.errorClass, 'vetoed');
+    const ops = emu.requests().map((q) => q.operation);
+    assert.ok(ops.includes('GetCallerIdentity'), ops.join(', '));
+    assert.not.ok(ops.includes('StartSession'), 'no session was opened: ' + ops.join(', '));
+    assert.not.ok(ops.includes('DescribeInstanceInformation'), ops.join(', '));
+  },
+);
+
+cli("the probe is the plugin's: a team plugin that answers probeTunnel first replaces it", async () => {
+  const probe = `{ name: 'dry-probe', apply(api) { api.hooks.probeTunnel.tap((r) => [{ id: 'dry-run', status: 'pass', message: 'would connect to ' + r.connection.draft.target + ' in ' + r.connection.draft.region }], { stage: -1 }) } }`;
+  const config = configWith('probe.config.ts', probe);
+  emu.admin.clearRequests();
+  const r = await check(['--config', config, '--tunnel', 'west']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\n {2}✅ dry run: would connect to i-0aaaabbbbccccdddd in us-west-2\n/);
+  assert.not.ok(emu.requests().some((q) => q.operation === 'StartSession'));
+});
+
+cli(
+  'tunnels and no plugin that probes them (no ssm-tunnel in plugins): exit 2 saying what to add',
+  async () => {
+    const path = join(home.home, 'no-transport.config.ts');
+    writeFileSync(path, CONFIG.replace(', ssmTunnel()]', ']'));
+    const r = await check(['--config', path, '--tunnel', 'healthy']);
+    assert.is(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^stormtunnel: no plugin can check tunnels\n {2}→ keep the built-in plugins/);
+  },
+);
 
 cli('the real binary: check --tunnel healthy --json exits 0', async () => {
   const r = await runCli(['check', '--tunnel', 'healthy', '--json'], {

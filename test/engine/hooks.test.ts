@@ -369,6 +369,60 @@ lifecycle('plugins get tap-only hooks: no way to call a hook or reach the engine
   assert.not.ok(apiKeys.includes('engine'));
 });
 
+lifecycle(
+  'tap returns an unregister: the tap stops running, the next one answers, twice is harmless',
+  async () => {
+    let off: (() => void) | undefined;
+    let offWaterfall: (() => void) | undefined;
+    const { engine } = await engineWith([
+      {
+        name: 'early',
+        apply(api) {
+          off = api.hooks.resolveCredentials.tap(() => creds('early'));
+          offWaterfall = api.hooks.collectStatus.tapPromise(async (report) => {
+            report.entries.push({ kind: 'other', name: 'early', state: 'ok', ok: true });
+            return report;
+          });
+        },
+      },
+      { name: 'late', apply: (api) => api.hooks.resolveCredentials.tap(() => creds('late')) },
+    ]);
+    // Called once first, so the hook's compiled call exists and must be dropped by the unregister.
+    assert.is((await engine.resolveCredentials(request)).accessKeyId, 'early');
+    assert.is((await engine.collectStatus({ profiles: [], live: false })).entries.length, 1);
+    off!();
+    off!();
+    offWaterfall!();
+    assert.is((await engine.resolveCredentials(request)).accessKeyId, 'late');
+    assert.equal((await engine.collectStatus({ profiles: [], live: false })).entries, []);
+    assert.equal(
+      engine.describePlugins().map((p) => `${p.name}: ${p.hooks.join(',')}`),
+      ['early: ', 'late: resolveCredentials'],
+    );
+  },
+);
+
+lifecycle(
+  "an unregistered tap keeps the others' interceptors: a later failing tap is still tagged",
+  async () => {
+    let off: (() => void) | undefined;
+    const { engine } = await engineWith([
+      { name: 'gone', apply: (api) => void (off = api.hooks.resolveCredentials.tap(() => undefined)) },
+      {
+        name: 'broken',
+        apply: (api) =>
+          api.hooks.resolveCredentials.tap(() => {
+            throw new Error('boom');
+          }),
+      },
+    ]);
+    off!();
+    const err = await engine.resolveCredentials(request).catch((e: unknown) => e);
+    assert.instance(err, PluginError);
+    assert.is((err as PluginError).plugin, 'broken');
+  },
+);
+
 lifecycle('describePlugins lists the hooks each plugin taps and the services it provides', async () => {
   const { engine } = await engineWith([
     {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { documentFor } from '../../plugins/ssm-tunnel/documents.js';
 import { ssmTunnel } from '../../plugins/ssm-tunnel/index.js';
 import { changeLine, formatBytes, formatSince, tableLines } from '../../src/cli/commands/up-view.js';
 import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
@@ -49,7 +50,7 @@ plugin('engine.startTunnels without a plugin that runs tunnels: exit 2 saying wh
 });
 
 plugin(
-  'prepare: credentials then beforeConnect, document from remoteHost, region from the profile',
+  'prepare: credentials then beforeConnect, region from the profile; the plugin picks the document',
   async () => {
     const seen: ConnectDraft[] = [];
     const recorder = definePlugin({
@@ -75,9 +76,11 @@ plugin(
         api.hooks.startTunnels.tapPromise(async (req) => {
           const a = await req.prepare('rds', { allowSignIn: true });
           const b = await req.prepare('web');
-          assert.is(a.documentName, 'AWS-StartPortForwardingSessionToRemoteHost');
+          // The engine is transport-neutral: the document is the ssm-tunnel plugin's choice (documentFor).
+          assert.is(a.documentName, undefined);
+          assert.is(documentFor(a), 'AWS-StartPortForwardingSessionToRemoteHost');
           assert.is(a.credentials?.source, 'signin');
-          assert.is(b.documentName, 'AWS-StartPortForwardingSession');
+          assert.is(documentFor(b), 'AWS-StartPortForwardingSession');
           assert.is(b.region, 'eu-west-1', 'from regionFor');
           assert.is(b.profile, 'fallback');
           assert.ok(b.annotations.seen);
@@ -111,6 +114,14 @@ plugin(
     );
   },
 );
+
+plugin('a document a beforeConnect plugin set wins over the AWS default', () => {
+  assert.is(documentFor({ documentName: 'Acme-PortForward', remoteHost: 'db.internal' }), 'Acme-PortForward');
+  assert.is(
+    documentFor({ documentName: undefined, remoteHost: undefined }),
+    'AWS-StartPortForwardingSession',
+  );
+});
 
 plugin('the up view: sizes, ages, table and change lines', () => {
   assert.is(formatBytes(512), '512 B');

@@ -2,6 +2,7 @@
 // when not on a terminal), and answers `stormtunnel status` from other terminals over the control socket.
 import type { Command } from 'commander';
 import { UsageError } from '../../engine/errors.js';
+import { selectTunnels } from '../../engine/tunnel-selection.js';
 import type { TunnelSet, TunnelStateChange } from '../../engine/types.js';
 import type { ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
@@ -27,21 +28,16 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
       hint: `add one to \`tunnels\` in stormtunnel.config.ts, e.g. ${EXAMPLE}`,
     });
   }
-  const known = config.tunnels.map((t) => t.name);
-  const unknown = names.filter((n) => !known.includes(n));
-  if (unknown.length) {
-    throw new UsageError(
-      `unknown tunnel${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`,
-      { hint: `the config has: ${known.join(', ')}` },
-    );
-  }
-  if (names.length === 0 && !config.tunnels.some((t) => t.autostart)) {
+  // Checked before anything starts; engine.startTunnels would refuse the same names with the same line.
+  const selected = names.length
+    ? selectTunnels(config.tunnels, names, config.file)
+    : config.tunnels.filter((t) => t.autostart);
+  if (selected.length === 0) {
     throw new UsageError('no tunnel has autostart', {
-      hint: `name the ones to start: stormtunnel up ${known[0]}`,
+      hint: `name the ones to start: stormtunnel up ${config.tunnels[0]!.name}`,
     });
   }
 
-  const selected = config.tunnels.filter((t) => (names.length ? names.includes(t.name) : t.autostart));
   const { assertLocalPortsFree, assertProfilesUsable } = await import('../preflight.js');
   await assertProfilesUsable(
     ctx,

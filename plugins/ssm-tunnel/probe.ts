@@ -1,0 +1,167 @@
+// The ssm-tunnel plugin's answer to probeTunnel (`stormtunnel check`): is the target known and online in the
+// region (DescribeInstanceInformation), can a session start (StartSession with the prepared draft, then
+// TerminateSession at once). It only ever sees a connection the engine prepared, so a veto from
+// beforeConnect means no session is opened.
+import {
+  DescribeInstanceInformationCommand,
+  StartSessionCommand,
+  TerminateSessionCommand,
+} from '@aws-sdk/client-ssm';
+import type { PluginApi } from '../../src/engine/plugin.js';
+import type { ConnectDraft, ProbeStep, TunnelProbeRequest } from '../../src/engine/types.js';
+import { documentFor } from './documents.js';
+
+const skip = (id: string, why: string): ProbeStep => ({ id, status: 'skip', message: `skipped: ${why}` });
+const failure = (id: string, error: unknown, note = ''): ProbeStep => ({
+  id,
+  status: 'fail',
+  message: note,
+  error,
+});
+
+export async function probeTunnel(api: PluginApi, request: TunnelProbeRequest): Promise<ProbeStep[]> {
+  if ('skipped' in request.connection) {
+    const why = request.connection.skipped;
+    return [skip('instance', why), skip('start-session', why), skip('end-session', why)];
+  }
+  if ('error' in request.connection) {
+    const why = 'the connection was not prepared';
+    return [
+      failure('instance', request.connection.error),
+      skip('start-session', why),
+      skip('end-session', why),
+    ];
+  }
+  const draft = request.connection.draft;
+  const instance = await probeInstance(api, draft, request.tunnel.target);
+  if (instance.online === false) {
+    const why = 'the instance is not online in this region';
+    return [instance.step, skip('start-session', why), skip('end-session', why)];
+  }
+  return [instance.step, ...(await probeSession(api, draft, instance.instanceId ?? draft.target))];
+}
+
+/** DescribeInstanceInformation for the instance id the connection goes to (after beforeConnect, as `up`). */
+async function probeInstance(
+  api: PluginApi,
+  draft: ConnectDraft,
+  configuredTarget: string,
+): Promise<{ step: ProbeStep; instanceId?: string; online: boolean | undefined }> {
+  const target = draft.target;
+  // A plugin resolved the configured target (e.g. a tag selector) to this instance: say which.
+  const resolvedFrom = configuredTarget !== target ? ` for ${configuredTarget}` : '';
+  try {
+    const out = await api.recover(
+      {
+        phase: 'command',
+        operation: 'DescribeInstanceInformation',
+        profile: draft.profile,
+        action: 'ssm:DescribeInstanceInformation',
+      },
+      async () =>
+        (await api.services.aws.ssm({ region: draft.region, credentials: draft.credentials })).send(
+          new DescribeInstanceInformationCommand({
+            Filters: [{ Key: 'InstanceIds', Values: [target] }],
+            MaxResults: 50,
+          }),
+        ),
+    );
+    const list = out.InstanceInformationList ?? [];
+    const found = list.find((i) => i.PingStatus === 'Online') ?? list[0];
+    if (!found?.InstanceId) {
+      return {
+        online: false,
+        step: {
+          id: 'instance',
+          status: 'fail',
+          message: `${target} is not known to Session Manager in ${draft.region}`,
+          hint: `check that ${draft.region} is the instance's region (set region on the tunnel), that the SSM Agent runs on it, and that its instance profile has the AmazonSSMManagedInstanceCore policy`,
+          errorClass: 'target',
+        },
+      };
+    }
+    const name = found.Name ? ` (${found.Name})` : '';
+    const what = `${found.InstanceId}${name}${resolvedFrom}`;
+    if (found.PingStatus !== 'Online') {
+      return {
+        online: false,
+        instanceId: found.InstanceId,
+        step: {
+          id: 'instance',
+          status: 'fail',
+          message: `${what} is registered in ${draft.region} but its SSM Agent is offline (${found.PingStatus ?? 'no ping status'})`,
+          hint: 'start the instance, or check that the SSM Agent runs and can reach Session Manager (network, VPC endpoints)',
+          errorClass: 'target',
+        },
+      };
+    }
+    return {
+      online: true,
+      instanceId: found.InstanceId,
+      step: {
+        id: 'instance',
+        status: 'pass',
+        message: `${what} is online in ${draft.region}${found.AgentVersion ? `, SSM Agent ${found.AgentVersion}` : ''}`,
+      },
+    };
+  } catch (err) {
+    // Unknown state (e.g. describe not allowed): the session check still runs and tells more.
+    return { online: undefined, step: failure('instance', err) };
+  }
+}
+
+/** StartSession with the prepared draft's document and parameters, then TerminateSession at once. */
+async function probeSession(api: PluginApi, draft: ConnectDraft, instanceId: string): Promise<ProbeStep[]> {
+  const ssm = () => api.services.aws.ssm({ region: draft.region, credentials: draft.credentials });
+  const documentName = documentFor(draft);
+  let sessionId: string | undefined;
+  try {
+    const out = await api.recover(
+      { phase: 'command', operation: 'StartSession', profile: draft.profile, action: 'ssm:StartSession' },
+      async () =>
+        (await ssm()).send(
+          new StartSessionCommand({
+            Target: instanceId,
+            DocumentName: documentName,
+            Parameters: {
+              portNumber: [String(draft.remotePort)],
+              ...(draft.remoteHost ? { host: [draft.remoteHost] } : {}),
+            },
+          }),
+        ),
+    );
+    sessionId = out.SessionId;
+  } catch (err) {
+    return [failure('start-session', err), skip('end-session', 'no session was started')];
+  }
+  const start: ProbeStep = {
+    id: 'start-session',
+    status: 'pass',
+    message: `StartSession works (${documentName}, port ${draft.remotePort}${draft.remoteHost ? ` on ${draft.remoteHost}` : ''})`,
+  };
+  if (!sessionId) return [start, skip('end-session', 'StartSession returned no session id')];
+  try {
+    await api.recover(
+      {
+        phase: 'command',
+        operation: 'TerminateSession',
+        profile: draft.profile,
+        action: 'ssm:TerminateSession',
+      },
+      async () => (await ssm()).send(new TerminateSessionCommand({ SessionId: sessionId })),
+    );
+    return [
+      start,
+      {
+        id: 'end-session',
+        status: 'pass',
+        message: `TerminateSession works; test session ${sessionId} ended`,
+      },
+    ];
+  } catch (err) {
+    return [
+      start,
+      failure('end-session', err, ` (test session ${sessionId} stays open until Session Manager ends it)`),
+    ];
+  }
+}
