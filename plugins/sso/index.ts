@@ -1,9 +1,12 @@
 // The sso plugin: sign-in to IAM Identity Center (PKCE or device code), one token per SSO session shared
 // with the AWS CLI and kept in the token store, silent refresh before expiry, and role credentials.
 import { z } from 'zod';
-import { classifyProfile } from '../../src/aws/index.js';
-import { duration } from '../../src/config/schema.js';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
+import {
+  classifyProfile,
+  duration,
+  parsePluginOptions,
+  type StormtunnelPlugin,
+} from '../../src/plugin-kit/index.js';
 import { startMonitor, type TokenMonitor } from './monitor.js';
 import { RoleCredentials } from './role-credentials.js';
 import { allSessions, readAwsConfig, sessionByName, sessionForProfile } from './session-ref.js';

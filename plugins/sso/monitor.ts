@@ -1,7 +1,7 @@
 // The token monitor: every refreshCheckInterval (60 s) it looks at each session in use, notices tokens
 // changed by other processes, fires onTokenExpiring and refreshes silently earlyRefreshThreshold (5 min)
 // before expiry. When a refresh fails for good it raises re-authentication instead of failing silently.
-import type { PluginApi } from '../../src/engine/plugin.js';
+import type { PluginApi } from '../../src/plugin-kit/index.js';
 import type { SsoSessionManager } from './session-manager.js';
 import type { SsoSessionRef } from './types.js';
 

@@ -1,8 +1,7 @@
 // Role credentials from the SSO portal (GetRoleCredentials), cached in memory until 5 minutes before they
 // expire, one call at a time per account and role.
-import { classifyError } from '../../src/engine/classify.js';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { Credentials } from '../../src/engine/types.js';
+import { classifyError } from '../../src/plugin-kit/index.js';
+import type { PluginApi, Credentials } from '../../src/plugin-kit/index.js';
 import { SignInRequiredError, type SsoSessionManager } from './session-manager.js';
 import type { SsoSessionRef } from './types.js';
 
