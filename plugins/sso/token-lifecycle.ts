@@ -1,5 +1,6 @@
-// Per SSO session: the freshest token, silent refresh (single-flight in the process, locked across
-// processes), and sign-in (one per session across every stormtunnel process on the machine).
+// The SSO token lifecycle (not the Session Manager protocol of src/session-manager). Per SSO session: the
+// freshest token, silent refresh (single-flight in the process, locked across processes), and sign-in (one
+// per session across every stormtunnel process on the machine).
 import { tokenCachePath, withFileLock, classifyError, StormtunnelError } from '../../src/plugin-kit/index.js';
 import type { PluginApi, StoredToken } from '../../src/plugin-kit/index.js';
 import { signInWithDeviceCode, signInWithPkce, type SignInDeps } from './sign-in.js';
@@ -28,7 +29,7 @@ export interface SignInOptions {
   useDeviceCode?: boolean;
 }
 
-export class SsoSessionManager {
+export class SsoTokenLifecycle {
   readonly sync: TokenStoreSync;
   /** Sessions this process has used: what the monitor watches. */
   readonly active = new Map<string, SsoSessionRef>();
