@@ -41,7 +41,6 @@ export * from '../aws/index.js';
 
 // The Session Manager data channel (for a plugin that runs sessions).
 export * from '../session-manager/index.js';
-export { oneLine } from '../session-manager/one-line.js';
 
 // Buffer collection shared by everything that moves data in one process.
 export { sharedGarbagePacer, type GarbagePacer } from '../memory/garbage-pacer.js';
