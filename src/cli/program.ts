@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { packageVersion } from '../package-root.js';
 import type { RunAction } from './command.js';
+import { registerBackground } from './commands/background.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfigure } from './commands/configure.js';
 import { registerCredentialProcess } from './commands/credential-process.js';
@@ -12,6 +13,7 @@ import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
 import { registerStatus } from './commands/status.js';
+import { registerTunnel } from './commands/tunnel.js';
 import { registerUp } from './commands/up.js';
 import type { CliIo, GlobalOptions } from './context.js';
 
@@ -77,6 +79,8 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerPlugins(program, run);
   registerCheck(program, run);
   registerUp(program, run);
+  registerBackground(program, run);
+  registerTunnel(program, run);
   registerConfigure(program, run);
   return program;
 }
