@@ -12,6 +12,7 @@ import { registerLogin } from './commands/login.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
+import { registerService } from './commands/service.js';
 import { registerStatus } from './commands/status.js';
 import { registerTunnel } from './commands/tunnel.js';
 import { registerUp } from './commands/up.js';
@@ -81,6 +82,7 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerUp(program, run);
   registerBackground(program, run);
   registerTunnel(program, run);
+  registerService(program, run);
   registerConfigure(program, run);
   return program;
 }

@@ -86,6 +86,12 @@ function globalArgs(ctx: CliContext, config: string): string[] {
 }
 
 async function start(ctx: CliContext, names: string[], opts: { timeout: string }): Promise<number> {
+  if (process.platform === 'win32') {
+    // The control socket is a Unix socket, and there is no detaching from a console the same way.
+    throw new UsageError('the background service is not supported on Windows', {
+      hint: 'run `stormtunnel up` in a terminal (or from a Task Scheduler logon task)',
+    });
+  }
   const timeoutMs = seconds(opts.timeout, '--timeout');
   const env = ctx.io.env;
   const inst = await instance(ctx);
