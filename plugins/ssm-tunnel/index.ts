@@ -68,7 +68,8 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
       }
 
       api.hooks.startTunnels.tap((request) => {
-        const set = new RunningTunnels(api, request, resolved);
+        // A set stopped on its own (`up` stops one tunnel's set) leaves status and wake handling.
+        const set: RunningTunnels = new RunningTunnels(api, request, resolved, () => running.delete(set));
         running.add(set);
         set.start();
         return set;

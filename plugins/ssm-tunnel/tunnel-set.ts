@@ -26,6 +26,7 @@ export class RunningTunnels implements TunnelSet {
     private readonly api: PluginApi,
     request: TunnelStartRequest,
     options: ResolvedSsmTunnelOptions,
+    private readonly onStopped: () => void = () => undefined,
   ) {
     this.tunnels = request.tunnels.map(
       (config) =>
@@ -77,7 +78,7 @@ export class RunningTunnels implements TunnelSet {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= Promise.all(this.tunnels.map((t) => t.stop())).then(() => undefined);
+    this.stopping ??= Promise.all(this.tunnels.map((t) => t.stop())).then(() => this.onStopped());
     return this.stopping;
   }
 

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { packageVersion } from '../package-root.js';
 import type { RunAction } from './command.js';
+import { registerBackground } from './commands/background.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfigure } from './commands/configure.js';
 import { registerCredentialProcess } from './commands/credential-process.js';
@@ -11,7 +12,9 @@ import { registerLogin } from './commands/login.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
+import { registerService } from './commands/service.js';
 import { registerStatus } from './commands/status.js';
+import { registerTunnel } from './commands/tunnel.js';
 import { registerUp } from './commands/up.js';
 import type { CliIo, GlobalOptions } from './context.js';
 
@@ -77,6 +80,9 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerPlugins(program, run);
   registerCheck(program, run);
   registerUp(program, run);
+  registerBackground(program, run);
+  registerTunnel(program, run);
+  registerService(program, run);
   registerConfigure(program, run);
   return program;
 }

@@ -77,6 +77,8 @@ export interface StartTunnelsOptions extends TunnelDefaults {
   /** Names to start (an unknown one is an error); undefined: every tunnel with `autostart`. */
   names?: readonly string[];
   allowSignIn: boolean;
+  /** The tunnel definitions to use instead of the engine's (a running `up` after a config reload). */
+  tunnels?: readonly TunnelConfig[];
 }
 
 export interface ProbeTunnelOptions extends TunnelDefaults {
@@ -265,9 +267,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
 
     async startTunnels(opts) {
-      const selected = opts.names ? selectTunnels(tunnels, opts.names) : tunnels.filter((t) => t.autostart);
+      const defs = opts.tunnels ?? tunnels;
+      const selected = opts.names ? selectTunnels(defs, opts.names) : defs.filter((t) => t.autostart);
       const prepare = async (name: string, o: { forceRefresh?: boolean; allowSignIn?: boolean } = {}) => {
-        const [t] = selectTunnels(tunnels, [name]);
+        const [t] = selectTunnels(defs, [name]);
         const { profile, region } = await placeTunnel(t!, opts);
         const credentials = await engine.resolveCredentials({
           profile,
