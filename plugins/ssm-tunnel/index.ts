@@ -5,7 +5,8 @@ import { duration } from '../../src/config/schema.js';
 import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MESSAGE_RATE } from '../../src/session-manager/index.js';
 import { probeTunnel } from './probe.js';
-import { RunningTunnels } from './tunnel-set.js';
+import { openStreamSession } from './stream-session.js';
+import { CLIENT_ID, RunningTunnels } from './tunnel-set.js';
 import type { ResolvedSsmTunnelOptions, SsmTunnelOptions } from './types.js';
 
 export type { SsmTunnelOptions, TunnelSet, TunnelStartRequest, TunnelStatus } from './types.js';
@@ -69,6 +70,9 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
         set.start();
         return set;
       });
+
+      // `stormtunnel ssh-proxy`: one connection over stdin/stdout (it stops itself when the engine shuts down).
+      api.hooks.openStream.tapPromise((request) => openStreamSession(api, request, resolved, CLIENT_ID));
 
       // `stormtunnel check`: the connection the engine prepared, tested with the calls a tunnel makes.
       api.hooks.probeTunnel.tapPromise((request) => probeTunnel(api, request));

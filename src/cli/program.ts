@@ -11,6 +11,7 @@ import { registerLogin } from './commands/login.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
+import { registerSshProxy } from './commands/ssh-proxy.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import type { CliIo, GlobalOptions } from './context.js';
@@ -78,5 +79,6 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerCheck(program, run);
   registerUp(program, run);
   registerConfigure(program, run);
+  registerSshProxy(program, run);
   return program;
 }

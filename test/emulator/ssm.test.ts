@@ -313,7 +313,7 @@ test('AWS-StartSSHSession: a Port session without type, basic mode on a mux agen
       assert.is(got, 'SSH-2.0-test\r\nping\n');
       const agentSide = emu.admin.listSessions().find((x) => x.sessionId === s.SessionId);
       assert.is(agentSide?.documentName, 'AWS-StartSSHSession');
-      assert.is(agentSide?.stats?.mode, 'basic');
+      assert.is((agentSide?.stats as { mode?: string } | undefined)?.mode, 'basic');
     } finally {
       await ch.terminate();
     }
