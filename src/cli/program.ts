@@ -7,6 +7,7 @@ import { registerConfigure } from './commands/configure.js';
 import { registerCredentialProcess } from './commands/credential-process.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEmulator } from './commands/emulator.js';
+import { registerForward } from './commands/forward.js';
 import { registerLogin } from './commands/login.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
@@ -80,5 +81,6 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerUp(program, run);
   registerConfigure(program, run);
   registerSshProxy(program, run);
+  registerForward(program, run);
   return program;
 }

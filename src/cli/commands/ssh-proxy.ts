@@ -21,9 +21,7 @@ const PROGRESS_AFTER_MS = 1000;
 export const registerSshProxy: CommandRegistrar = (program: Command, run) => {
   program
     .command('ssh-proxy <target> [port]')
-    .description(
-      'carry an SSH connection over Session Manager on stdin/stdout (OpenSSH ProxyCommand); see ssh-config',
-    )
+    .description('carry an SSH connection over Session Manager on stdin/stdout (OpenSSH ProxyCommand)')
     .option('--no-sign-in', 'never start a sign-in; fail when the SSO sign-in has expired')
     .addHelpText(
       'after',
@@ -31,7 +29,7 @@ export const registerSshProxy: CommandRegistrar = (program: Command, run) => {
 TARGET is an instance id (i-0123456789abcdef0) or the name of a tunnel of the config (its target, profile
 and region). PORT is sshd's port on the instance (default ${SSH_DEFAULT_PORT}).
 
-In ~/.ssh/config (stormtunnel ssh-config prints this):
+In ~/.ssh/config:
   Host i-* mi-*
     ProxyCommand stormtunnel ssh-proxy %h %p`,
     )

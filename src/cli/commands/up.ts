@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../engine/errors.js';
 import { selectTunnels } from '../../engine/tunnel-selection.js';
+import type { TunnelConfig } from '../../engine/plugin.js';
 import type { TunnelSet, TunnelStateChange } from '../../engine/types.js';
 import type { ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
@@ -45,6 +46,18 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   );
   await assertLocalPortsFree(ctx, selected, { onlyHeldByUp: true });
 
+  return runTunnels(ctx, names.length ? { names } : {}, opts);
+}
+
+/**
+ * Runs tunnels until Ctrl-C: the config's (`names`, or the autostart ones) or `tunnels` built elsewhere
+ * (`stormtunnel forward`), through engine.startTunnels either way, so they behave alike. Returns the exit code.
+ */
+export async function runTunnels(
+  ctx: CliContext,
+  selection: { names?: string[]; tunnels?: TunnelConfig[] },
+  opts: { signIn?: boolean },
+): Promise<number> {
   // Loaded when `up` runs, not for --help (startup time).
   const { loadSharedConfig, resolveRegion } = await import('../../aws/index.js');
   const { startControlServer } = await import('../../tunnel-control/index.js');
@@ -56,7 +69,7 @@ async function up(ctx: CliContext, opts: { signIn?: boolean }, names: string[]):
   const tty = Boolean(ctx.io.stderr.isTTY);
   const env = ctx.io.env;
   const set: TunnelSet = await engine.startTunnels({
-    ...(names.length ? { names } : {}),
+    ...selection,
     allowSignIn: opts.signIn !== false && tty && engine.services.prompt.interactive,
     defaultProfile: ctx.profile,
     regionFor: async (profile) =>
