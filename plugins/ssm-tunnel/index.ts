@@ -9,7 +9,8 @@ import {
   DEFAULT_MESSAGE_RATE,
 } from '../../src/plugin-kit/index.js';
 import { probeTunnel } from './probe.js';
-import { RunningTunnels } from './tunnel-set.js';
+import { openStreamSession } from './stream-session.js';
+import { CLIENT_ID, RunningTunnels } from './tunnel-set.js';
 import type { ResolvedSsmTunnelOptions, SsmTunnelOptions } from './types.js';
 
 export type { SsmTunnelOptions, TunnelSet, TunnelStartRequest, TunnelStatus } from './types.js';
@@ -74,6 +75,9 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
         set.start();
         return set;
       });
+
+      // `stormtunnel ssh-proxy`: one connection over stdin/stdout (it stops itself when the engine shuts down).
+      api.hooks.openStream.tapPromise((request) => openStreamSession(api, request, resolved, CLIENT_ID));
 
       // `stormtunnel check`: the connection the engine prepared, tested with the calls a tunnel makes.
       api.hooks.probeTunnel.tapPromise((request) => probeTunnel(api, request));

@@ -12,7 +12,7 @@ import { Tunnel } from './tunnel.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
 
 /** One id per process, as the reference client does (the agent sees it in the open JSON). */
-const CLIENT_ID = randomUUID();
+export const CLIENT_ID = randomUUID();
 
 const SETTLED = new Set(['ready', 'idle', 'waiting-for-sign-in', 'failed', 'stopped']);
 

@@ -8,11 +8,13 @@ import { registerConfigure } from './commands/configure.js';
 import { registerCredentialProcess } from './commands/credential-process.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEmulator } from './commands/emulator.js';
+import { registerForward } from './commands/forward.js';
 import { registerLogin } from './commands/login.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
 import { registerService } from './commands/service.js';
+import { registerSshProxy } from './commands/ssh-proxy.js';
 import { registerStatus } from './commands/status.js';
 import { registerTunnel } from './commands/tunnel.js';
 import { registerUp } from './commands/up.js';
@@ -84,5 +86,7 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerTunnel(program, run);
   registerService(program, run);
   registerConfigure(program, run);
+  registerSshProxy(program, run);
+  registerForward(program, run);
   return program;
 }

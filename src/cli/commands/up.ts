@@ -6,7 +6,8 @@ import { realpathSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../engine/errors.js';
 import { selectTunnels } from '../../engine/tunnel-selection.js';
-import type { TunnelStateChange } from '../../engine/types.js';
+import type { TunnelConfig } from '../../engine/plugin.js';
+import type { Settings, TunnelStateChange } from '../../engine/types.js';
 import type { ControlServer } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -51,14 +52,14 @@ async function up(ctx: CliContext, opts: UpOptions, names: string[]): Promise<nu
     }
   }
   try {
-    return await runTunnels(ctx, opts, names);
+    return await runConfigTunnels(ctx, opts, names);
   } finally {
     stopRotation?.();
     releaseLock?.();
   }
 }
 
-async function runTunnels(ctx: CliContext, opts: UpOptions, names: string[]): Promise<number> {
+async function runConfigTunnels(ctx: CliContext, opts: UpOptions, names: string[]): Promise<number> {
   const config = await ctx.loadConfig();
   if (config.tunnels.length === 0) {
     throw new UsageError(`no tunnels in ${config.file ?? 'the config (no stormtunnel.config.* found)'}`, {
@@ -81,7 +82,34 @@ async function runTunnels(ctx: CliContext, opts: UpOptions, names: string[]): Pr
     selected.map((t) => t.profile ?? ctx.profile),
   );
   await assertLocalPortsFree(ctx, selected, { onlyHeldByUp: true });
+  return runTunnels(ctx, {
+    defs: config.tunnels,
+    selected: selected.map((t) => t.name),
+    // Without names, tunnels a reload adds with autostart are started too.
+    followAutostart: names.length === 0,
+    config: { file: config.file ? realpathSync(config.file) : undefined, settings: config.settings },
+    opts,
+  });
+}
 
+export interface RunTunnelsOptions {
+  /** The tunnel definitions: the config's, or the one `stormtunnel forward` builds from the command line. */
+  defs: readonly TunnelConfig[];
+  /** The names to start now. */
+  selected: readonly string[];
+  followAutostart: boolean;
+  /** Where the definitions came from, for reloads; none for a tunnel from the command line. */
+  config?: { file: string | undefined; settings: Settings };
+  opts: UpOptions;
+}
+
+/**
+ * Runs tunnels until Ctrl-C through engine.startTunnels, with the live view, the control socket (`status`,
+ * `tunnel up|down`, `reload`) and, for a config file, reloads: `up`, the background service and
+ * `stormtunnel forward` alike. Returns the exit code.
+ */
+export async function runTunnels(ctx: CliContext, run: RunTunnelsOptions): Promise<number> {
+  const { opts } = run;
   // Loaded when `up` runs, not for --help (startup time).
   const { loadSharedConfig, resolveRegion } = await import('../../aws/index.js');
   const { startControlServer } = await import('../../tunnel-control/index.js');
@@ -120,7 +148,7 @@ async function runTunnels(ctx: CliContext, opts: UpOptions, names: string[]): Pr
     }
   };
   const tunnels = new TunnelManager(
-    config.tunnels,
+    run.defs,
     (name, defs) =>
       engine.startTunnels({
         names: [name],
@@ -131,14 +159,23 @@ async function runTunnels(ctx: CliContext, opts: UpOptions, names: string[]): Pr
           ctx.globals.region ?? resolveRegion(await loadSharedConfig({ env }), profile)?.region,
       }),
     onChange,
-    names.length === 0,
+    run.followAutostart,
   );
   view = tty ? new LiveTable(ctx.io.stderr, () => tunnels.status()) : undefined;
-  await tunnels.start(selected.map((t) => t.name));
+  await tunnels.start(run.selected);
 
-  const configFile = config.file ? realpathSync(config.file) : undefined;
+  const configFile = run.config?.file;
   const { reloadConfig, describeError } = await import('../../service/reload.js');
-  const reload = () => reloadConfig({ ctx, file: configFile, tunnels, settings: config.settings });
+  const reload = async () => {
+    if (!run.config)
+      throw new UsageError(
+        'nothing to reload: this tunnel was given on the command line (stormtunnel forward)',
+        {
+          hint: 'stop it with Ctrl-C and run stormtunnel forward again with the new values',
+        },
+      );
+    return reloadConfig({ ctx, file: configFile, tunnels, settings: run.config.settings });
+  };
 
   let control: ControlServer | undefined;
   try {
