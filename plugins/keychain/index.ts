@@ -1,7 +1,7 @@
 // The keychain plugin: provides the `tokenStore` service on the OS keychain, reports it in `status`, and
 // clears entries at sign-out.
 import { z } from 'zod';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/plugin-kit/index.js';
+import { enabledSetting, parsePluginOptions, type StormtunnelPlugin } from '../../src/plugin-kit/index.js';
 import type { TokenStore } from '../../src/plugin-kit/index.js';
 import { napiKeyringBackend } from './backend.js';
 import { KeychainStore } from './store.js';
@@ -17,6 +17,8 @@ const NAME = 'keychain';
 
 const optionsSchema = z
   .object({
+    /** Keep tokens in the OS keychain (default true; shorthand `settings.keychain`). */
+    enabled: enabledSetting,
     service: z.string().min(1).optional(),
     backend: z
       .custom<KeyringBackend>(
@@ -37,13 +39,15 @@ export function keychain(options?: KeychainOptions): StormtunnelPlugin {
   return {
     name: NAME,
     apply(api) {
-      const store = api.settings.keychain
-        ? new KeychainStore(opts.backend ?? napiKeyringBackend(), opts.service ?? 'stormtunnel', api.logger)
-        : undefined;
+      // The plugin's own option wins over the config's `settings.keychain` shorthand.
+      const store =
+        (opts.enabled ?? api.settings.keychain)
+          ? new KeychainStore(opts.backend ?? napiKeyringBackend(), opts.service ?? 'stormtunnel', api.logger)
+          : undefined;
       if (store) api.provide('tokenStore', store);
 
       api.hooks.collectStatus.tapPromise(async (report) => {
-        report.entries.push(tokenStoreStatus(store ? await store.state() : undefined, api.settings));
+        report.entries.push(tokenStoreStatus(store ? await store.state() : undefined));
         return report;
       });
 

@@ -24,6 +24,8 @@ export interface KeyringBackend {
 }
 
 export interface KeychainOptions {
+  /** Keep tokens in the OS keychain (default true; shorthand `settings.keychain`). */
+  enabled?: boolean;
   /** Keyring service name; one item per SSO session under it (account = session key). */
   service?: string;
   backend?: KeyringBackend;

@@ -43,7 +43,8 @@ export function notify(options?: NotifyOptions): StormtunnelPlugin {
     apply(api) {
       // Quiet or notifications off: the engine's log notifier takes the same messages to the terminal.
       const desktop =
-        api.settings.notifications && !opts.quiet
+        // The plugin's own option wins over the config's `settings.notifications: false` shorthand.
+        !(opts.quiet ?? !api.settings.notifications)
           ? new DesktopNotificationService(
               opts.notifier ?? nodeNotifierBackend(),
               api.logger,

@@ -21,7 +21,10 @@ export interface NotifierBackend {
 }
 
 export interface NotifyOptions {
-  /** No desktop notifications; messages still go to the terminal and the log. */
+  /**
+   * No desktop notifications; messages still go to the terminal and the log (default false; shorthand
+   * `settings.notifications: false`).
+   */
   quiet?: boolean;
   notifier?: NotifierBackend;
   /** The application name shown with the notification (notify-send's --app-name). */

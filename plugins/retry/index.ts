@@ -1,7 +1,11 @@
 // The retry plugin: the default onError strategy. It taps at a late stage, so a team's own strategy (stage 0)
 // is asked first and can answer or pass (undefined) to this one.
 import { z } from 'zod';
-import { duration, parsePluginOptions, type StormtunnelPlugin } from '../../src/plugin-kit/index.js';
+import {
+  parsePluginOptions,
+  retrySettingsShape,
+  type StormtunnelPlugin,
+} from '../../src/plugin-kit/index.js';
 import { decideRecovery } from './decide.js';
 import type { RetryOptions, RetryPolicy } from './types.js';
 
@@ -12,13 +16,9 @@ export { decideRecovery } from './decide.js';
 /** Stage of the built-in strategy's tap; team strategies at the default stage 0 run before it. */
 export const RETRY_STAGE = 100;
 
+// The same knobs and limits as `settings.retry` (declared once, in the plugin kit), plus a random source.
 const optionsSchema = z.strictObject({
-  maxAttempts: z.optional(z.number().int().min(1).max(50)),
-  maxRecoveryDuration: z.optional(duration({ min: 1000, max: 3_600_000 })),
-  jitter: z.optional(z.boolean()),
-  baseDelay: z.optional(duration({ min: 1, max: 600_000 })),
-  maxDelay: z.optional(duration({ min: 1, max: 3_600_000 })),
-  throttleDelay: z.optional(duration({ min: 0, max: 600_000 })),
+  ...retrySettingsShape,
   random: z.optional(z.custom<() => number>((v) => typeof v === 'function', 'expected a function')),
 });
 
@@ -27,6 +27,7 @@ export function retry(options: RetryOptions = {}): StormtunnelPlugin {
   return {
     name: 'retry',
     apply(api) {
+      // The plugin's own options win over the config's `settings.retry` shorthand (already with defaults).
       const s = api.settings.retry;
       const policy: RetryPolicy = {
         maxAttempts: opts.maxAttempts ?? s.maxAttempts,

@@ -5,14 +5,15 @@ import {
   classifyProfile,
   duration,
   parsePluginOptions,
+  ssoSettingsShape,
   type StormtunnelPlugin,
 } from '../../src/plugin-kit/index.js';
 import { startMonitor, type TokenMonitor } from './monitor.js';
 import { RoleCredentials } from './role-credentials.js';
 import { allSessions, readAwsConfig, sessionByName, sessionForProfile } from './session-ref.js';
 import { SsoTokenLifecycle } from './token-lifecycle.js';
-import { sessionStatus } from './status.js';
-import type { SsoOptions, SsoSessionRef } from './types.js';
+import { awsCliCacheStatus, sessionStatus } from './status.js';
+import type { SsoOptions, SsoSessionRef, SsoSettings } from './types.js';
 
 export type { SsoOptions, SsoSessionOptions, SsoSessionRef } from './types.js';
 export { SignInRequiredError } from './token-lifecycle.js';
@@ -27,6 +28,7 @@ const optionsSchema = z.strictObject({
     z.custom<(url: string) => Promise<void>>((v) => typeof v === 'function', 'expected a function'),
   ),
   signInTimeout: z.optional(duration({ min: 1000, max: 3_600_000 })),
+  ...ssoSettingsShape,
 });
 
 async function openInBrowser(url: string): Promise<void> {
@@ -40,8 +42,16 @@ export function sso(options: SsoOptions = {}): StormtunnelPlugin {
     name: 'sso',
     apply(api) {
       const env = process.env;
+      // The plugin's own options win; the config's `settings` shorthands fill the rest.
+      const settings: SsoSettings = {
+        autoRefresh: opts.autoRefresh ?? api.settings.autoRefresh,
+        earlyRefreshThresholdMs: opts.earlyRefreshThreshold ?? api.settings.earlyRefreshThresholdMs,
+        refreshCheckIntervalMs: opts.refreshCheckInterval ?? api.settings.refreshCheckIntervalMs,
+        shareWithAwsCli: opts.shareWithAwsCli ?? api.settings.shareWithAwsCli,
+      };
       const sessions = new SsoTokenLifecycle(
         api,
+        settings,
         { ...opts, signInTimeoutMs: opts.signInTimeout ?? 10 * 60_000 },
         env,
         opts.openUrl ?? openInBrowser,
@@ -119,16 +129,21 @@ export function sso(options: SsoOptions = {}): StormtunnelPlugin {
 
       api.hooks.collectStatus.tapPromise(async (report) => {
         const config = await readAwsConfig(env);
-        for (const ref of allSessions(config, ssoOpts)) {
+        const refs = allSessions(config, ssoOpts);
+        for (const ref of refs) {
           const t = await sessions.read(ref).catch(() => undefined);
-          report.entries.push(sessionStatus(ref, t, api.clock.now(), api.settings.earlyRefreshThresholdMs));
+          report.entries.push(sessionStatus(ref, t, api.clock.now(), settings.earlyRefreshThresholdMs));
+        }
+        if (refs.length > 0) {
+          const { storeKeeps } = await sessions.sync.writesCache();
+          report.entries.push(awsCliCacheStatus(settings.shareWithAwsCli, storeKeeps));
         }
         return report;
       });
 
       let monitor: TokenMonitor | undefined;
       api.hooks.onStart.tap((ctx) => {
-        if (ctx.longRunning) monitor = startMonitor(api, sessions);
+        if (ctx.longRunning) monitor = startMonitor(api, sessions, settings);
       });
       // After a sleep the token may be near expiry or renewed elsewhere: check now, not at the next tick.
       api.hooks.onWake.tapPromise(async () => {

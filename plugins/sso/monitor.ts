@@ -3,7 +3,7 @@
 // before expiry. When a refresh fails for good it raises re-authentication instead of failing silently.
 import type { PluginApi } from '../../src/plugin-kit/index.js';
 import type { SsoTokenLifecycle } from './token-lifecycle.js';
-import type { SsoSessionRef } from './types.js';
+import type { SsoSessionRef, SsoSettings } from './types.js';
 
 export interface TokenMonitor {
   /** Checks every session in use now (after a wake), besides the periodic checks. */
@@ -11,7 +11,11 @@ export interface TokenMonitor {
   stop(): void;
 }
 
-export function startMonitor(api: PluginApi, sessions: SsoTokenLifecycle): TokenMonitor {
+export function startMonitor(
+  api: PluginApi,
+  sessions: SsoTokenLifecycle,
+  settings: SsoSettings,
+): TokenMonitor {
   const raised = new Set<string>();
   // Per session, the refresh token the service refused for good: asking again with it every check only
   // repeats the failure (and its warning); a new sign-in (a new refresh token) ends the wait.
@@ -28,13 +32,13 @@ export function startMonitor(api: PluginApi, sessions: SsoTokenLifecycle): Token
       await api.emit.tokenChanged({ session: ref.name, expiresAt: t.expiresAt, how: 'external' });
     }
     const remainingMs = t.expiresAt.getTime() - api.clock.now();
-    if (remainingMs > api.settings.earlyRefreshThresholdMs) return;
+    if (remainingMs > settings.earlyRefreshThresholdMs) return;
     const refreshable = sessions.refreshable(t);
-    if (!refreshable || !api.settings.autoRefresh) {
+    if (!refreshable || !settings.autoRefresh) {
       await api.emit.tokenExpiring({ session: ref.name, expiresAt: t.expiresAt, remainingMs, refreshable });
     }
     // A refresh fires onTokenExpiring itself, right before it asks for the new token.
-    if (refreshable && api.settings.autoRefresh) {
+    if (refreshable && settings.autoRefresh) {
       if (t.refreshToken !== undefined && refused.get(ref.name) === t.refreshToken) return;
       try {
         await sessions.refresh(ref, { seen: t });
@@ -67,7 +71,7 @@ export function startMonitor(api: PluginApi, sessions: SsoTokenLifecycle): Token
         );
       }
     })().finally(() => (running = undefined)));
-  const stop = api.every(api.settings.refreshCheckIntervalMs, checkAll);
+  const stop = api.every(settings.refreshCheckIntervalMs, checkAll);
   return { checkNow: checkAll, stop };
 }
 

@@ -52,3 +52,28 @@ export function sessionStatus(
     detail: `${formatDuration(left)} left; ${refresh}`,
   };
 }
+
+const CACHE = '~/.aws/sso/cache';
+
+/** Whether SSO tokens also go to the AWS CLI cache: the trade between sharing the sign-in and plaintext on disk. */
+export function awsCliCacheStatus(shareWithAwsCli: boolean, storeKeeps: boolean): StatusEntry {
+  const entry = { kind: 'token-store', name: 'aws-cli-cache', ok: true } as const;
+  if (shareWithAwsCli)
+    return {
+      ...entry,
+      state: 'available',
+      detail: `SSO tokens are also written to the AWS CLI cache (${CACHE}, plaintext on disk) so \`aws\` uses the same sign-in`,
+    };
+  if (!storeKeeps)
+    return {
+      ...entry,
+      state: 'available',
+      detail: `settings.shareWithAwsCli is off, but the token store cannot keep tokens, so they are written to ${CACHE} (plaintext on disk): there is nowhere else to keep them`,
+    };
+  return {
+    ...entry,
+    state: 'off',
+    detail:
+      'settings.shareWithAwsCli is off: no plaintext token on disk; the AWS CLI will not share the sign-in (run `aws sso login` for it separately)',
+  };
+}

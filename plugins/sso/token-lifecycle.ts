@@ -5,7 +5,7 @@ import { tokenCachePath, withFileLock, classifyError, StormtunnelError } from '.
 import type { PluginApi, StoredToken } from '../../src/plugin-kit/index.js';
 import { signInWithDeviceCode, signInWithPkce, type SignInDeps } from './sign-in.js';
 import { TokenStoreSync } from './token-store-sync.js';
-import type { SsoOptions, SsoSessionRef } from './types.js';
+import type { SsoOptions, SsoSessionRef, SsoSettings } from './types.js';
 
 /** No valid token and no sign-in allowed here: the user must sign in (classified "SSO Authentication Required"). */
 export class SignInRequiredError extends StormtunnelError {
@@ -41,13 +41,14 @@ export class SsoTokenLifecycle {
 
   constructor(
     private readonly api: PluginApi,
+    private readonly settings: SsoSettings,
     private readonly options: SsoOptions & { signInTimeoutMs: number },
     private readonly env: NodeJS.ProcessEnv,
     private readonly openUrl: (url: string) => Promise<void>,
   ) {
     this.sync = new TokenStoreSync({
       store: () => api.services.tokenStore,
-      settings: api.settings,
+      shareWithAwsCli: settings.shareWithAwsCli,
       logger: api.logger,
       env,
     });
@@ -58,7 +59,7 @@ export class SsoTokenLifecycle {
   }
 
   isFresh(t: StoredToken): boolean {
-    return t.expiresAt.getTime() - this.now > this.api.settings.earlyRefreshThresholdMs;
+    return t.expiresAt.getTime() - this.now > this.settings.earlyRefreshThresholdMs;
   }
 
   isValid(t: StoredToken): boolean {
@@ -93,7 +94,7 @@ export class SsoTokenLifecycle {
     this.active.set(ref.name, ref);
     const current = await this.read(ref);
     if (current && this.isFresh(current)) return current;
-    if (current && this.refreshable(current) && this.api.settings.autoRefresh) {
+    if (current && this.refreshable(current) && this.settings.autoRefresh) {
       const last = this.lastRefreshAttempt.get(ref.name) ?? -Infinity;
       if (this.now - last >= MIN_REFRESH_SPACING_MS || !this.isValid(current)) {
         try {

@@ -1,7 +1,7 @@
 // Keeps one SSO token per session in two places in step: the engine's token store (the OS keychain) and the
 // AWS CLI cache (~/.aws/sso/cache), so that `aws sso login` serves us and our sign-in serves the AWS CLI.
 import { deleteSsoToken, readSsoToken, withTokenLock, writeSsoToken } from '../../src/plugin-kit/index.js';
-import type { SsoToken, Logger, Settings, StoredToken, TokenStore } from '../../src/plugin-kit/index.js';
+import type { SsoToken, Logger, StoredToken, TokenStore } from '../../src/plugin-kit/index.js';
 import type { SsoSessionRef } from './types.js';
 
 export function toStored(ref: SsoSessionRef, t: SsoToken): StoredToken {
@@ -45,7 +45,8 @@ function sameSession(ref: SsoSessionRef, startUrl: string | undefined): boolean 
 
 export interface StoreSyncDeps {
   store: () => TokenStore;
-  settings: Readonly<Settings>;
+  /** The sso plugin's shareWithAwsCli. */
+  shareWithAwsCli: boolean;
   logger: Logger;
   env: NodeJS.ProcessEnv;
 }
@@ -68,8 +69,9 @@ export class TokenStoreSync {
   }
 
   /** Write to the AWS CLI cache when sharing is on, or when the keychain cannot keep the token. */
-  private async writesCache(): Promise<boolean> {
-    return this.deps.settings.shareWithAwsCli || !(await keychainUsable(this.deps.store()));
+  async writesCache(): Promise<{ writes: boolean; storeKeeps: boolean }> {
+    const storeKeeps = await keychainUsable(this.deps.store());
+    return { writes: this.deps.shareWithAwsCli || !storeKeeps, storeKeeps };
   }
 
   /**
@@ -95,7 +97,7 @@ export class TokenStoreSync {
       return { token: stored, from: 'store' };
     }
     if (cached) {
-      if (this.deps.settings.keychain && stored?.accessToken !== cached.accessToken) {
+      if (stored?.accessToken !== cached.accessToken) {
         await store
           .set(cached)
           .catch((err: unknown) => this.deps.logger.warn('could not update the token store', { err }));
@@ -117,12 +119,13 @@ export class TokenStoreSync {
    * time to catch the new refresh token outside the disk. A failure of one place does not stop the other.
    */
   async writer(ref: SsoSessionRef): Promise<(token: StoredToken) => Promise<void>> {
-    const intoStore = this.deps.settings.keychain;
-    const intoCache = await this.writesCache();
+    const intoCache = (await this.writesCache()).writes;
     const store = this.deps.store();
     return async (token) => {
       const results = await Promise.allSettled([
-        intoStore ? store.set(token) : undefined,
+        // Whatever store the engine has (the keychain, a team's, or the in-memory default when the keychain
+        // plugin is off): the sso plugin does not decide for the keychain plugin.
+        store.set(token),
         intoCache ? writeSsoToken(ref.cacheKey, toCache(token), this.cacheOptions) : undefined,
       ]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -97,7 +97,11 @@ export const tunnelSchema = z.strictObject({
   autostart: z.optional(bool()),
 });
 
-const retrySchema = z.strictObject({
+// Settings of single built-in plugins, declared once: each plugin's options schema spreads its shape (so
+// the option and its config shorthand accept the same values), and the config's `settings` is built from them.
+
+/** The retry plugin's settings (`retry({...})`, shorthand `settings.retry`). */
+export const retrySettingsShape = {
   maxAttempts: z.optional(
     z.unknown().transform((v, ctx) => {
       if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 50) return v;
@@ -110,16 +114,27 @@ const retrySchema = z.strictObject({
   baseDelay: z.optional(duration({ min: 1, max: 600_000 })),
   maxDelay: z.optional(duration({ min: 1, max: 3_600_000 })),
   throttleDelay: z.optional(duration({ min: 0, max: 600_000 })),
-});
+};
 
-export const settingsSchema = z.strictObject({
+/** The sso plugin's settings (`sso({...})`, shorthands of the same names in `settings`). */
+export const ssoSettingsShape = {
   autoRefresh: z.optional(bool()),
   earlyRefreshThreshold: z.optional(duration({ min: 0, max: 12 * 3_600_000 })),
   refreshCheckInterval: z.optional(duration({ min: 1000, max: 3_600_000 })),
-  retry: z.optional(retrySchema),
-  keychain: z.optional(bool()),
   shareWithAwsCli: z.optional(bool()),
-  notifications: z.optional(bool()),
+};
+
+/** `enabled` of the keychain (`settings.keychain`) and notify (`settings.notifications`) plugins. */
+export const enabledSetting = z.optional(bool());
+
+const retrySchema = z.strictObject(retrySettingsShape);
+
+/** The config's `settings`: shorthands for options of the built-in plugins (table in docs/plugins.md). */
+export const settingsSchema = z.strictObject({
+  ...ssoSettingsShape,
+  retry: z.optional(retrySchema),
+  keychain: enabledSetting,
+  notifications: enabledSetting,
 });
 
 export const configSchema = z.strictObject({

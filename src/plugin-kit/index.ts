@@ -18,7 +18,7 @@ export type {
 } from '../engine/hooks.js';
 
 // Settings: options parsed like the config's own keys (durations "90s", "5m"; one-line errors).
-export { duration } from '../config/schema.js';
+export { duration, enabledSetting, retrySettingsShape, ssoSettingsShape } from '../config/schema.js';
 export type { DurationInput, RetrySettingsInput } from '../config/types.js';
 
 // Errors and their classification (the four messages users know come from classifyError's classes).

@@ -341,37 +341,36 @@ plugin('settings.keychain off: nothing provided, status says so', async () => {
   );
 });
 
-plugin('status explains the AWS CLI sharing trade', async () => {
-  let { engine } = await engineWith(new FakeKeyring());
-  let [entry] = (await engine.collectStatus({ profiles: [], live: false })).entries;
-  assert.is(entry?.state, 'available');
-  assert.ok(entry?.ok);
-  assert.match(entry?.detail ?? '', /Fake Keychain.*also shared with the AWS CLI cache.*plaintext on disk/);
+plugin(
+  'status says whether the keychain keeps tokens, and only that (sharing with the AWS CLI is the sso plugin’s line)',
+  async () => {
+    let { engine } = await engineWith(new FakeKeyring());
+    let [entry] = (await engine.collectStatus({ profiles: [], live: false })).entries;
+    assert.is(entry?.state, 'available');
+    assert.ok(entry?.ok);
+    assert.match(entry?.detail ?? '', /Fake Keychain/);
+    assert.not.match(entry?.detail ?? '', /AWS CLI/);
 
-  ({ engine } = await engineWith(new FakeKeyring(), { shareWithAwsCli: false }));
-  [entry] = (await engine.collectStatus({ profiles: [], live: false })).entries;
-  assert.match(entry?.detail ?? '', /no plaintext token on disk; the AWS CLI will not share the sign-in/);
+    const gone = new FakeKeyring();
+    gone.entryError = new Error(
+      'Platform failure: DBus error: Failed to connect to socket /x: No such file or directory',
+    );
+    ({ engine } = await engineWith(gone, { shareWithAwsCli: false }));
+    [entry] = (await engine.collectStatus({ profiles: [], live: false })).entries;
+    assert.is(entry?.state, 'unavailable');
+    assert.match(entry?.detail ?? '', /no OS keychain reachable/);
 
-  const gone = new FakeKeyring();
-  gone.entryError = new Error(
-    'Platform failure: DBus error: Failed to connect to socket /x: No such file or directory',
-  );
-  ({ engine } = await engineWith(gone, { shareWithAwsCli: false }));
-  [entry] = (await engine.collectStatus({ profiles: [], live: false })).entries;
-  assert.is(entry?.state, 'unavailable');
-  assert.match(
-    entry?.detail ?? '',
-    /no OS keychain reachable.*AWS CLI cache only.*although settings.shareWithAwsCli is off/,
-  );
-
-  const locked = new FakeKeyring('Secret Service');
-  ({ engine } = await engineWith(locked));
-  await engine.services.tokenStore.set(token('work'));
-  locked.opError = new Error("Couldn't access platform storage: Secret Service: unlock prompt was dismissed");
-  [entry] = (await engine.collectStatus({ profiles: [], live: false })).entries;
-  assert.is(entry?.state, 'locked');
-  assert.is(entry?.ok, false);
-});
+    const locked = new FakeKeyring('Secret Service');
+    ({ engine } = await engineWith(locked));
+    await engine.services.tokenStore.set(token('work'));
+    locked.opError = new Error(
+      "Couldn't access platform storage: Secret Service: unlock prompt was dismissed",
+    );
+    [entry] = (await engine.collectStatus({ profiles: [], live: false })).entries;
+    assert.is(entry?.state, 'locked');
+    assert.is(entry?.ok, false);
+  },
+);
 
 plugin('sign-out clears the session, or every session with --all', async () => {
   const kc = new FakeKeyring('Windows Credential Manager', 1280);
