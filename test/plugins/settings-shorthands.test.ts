@@ -73,17 +73,13 @@ const retryCases: {
 for (const c of retryCases) {
   test(`settings.retry.${c.key} is a shorthand for retry({ ${c.key} })`, async () => {
     const base = c.base ?? {};
-    const byDefault = await decision(retry({ ...fixed, ...base } as RetryOptions), settingsFrom({}), c.at);
+    const byDefault = await decision(retry({ ...fixed, ...base }), settingsFrom({}), c.at);
     const viaSettings = await decision(
-      retry({ ...fixed, ...base } as RetryOptions),
+      retry({ ...fixed, ...base }),
       settingsFrom({ retry: { [c.key]: c.value } }),
       c.at,
     );
-    const viaOption = await decision(
-      retry({ ...fixed, ...base, [c.key]: c.value } as RetryOptions),
-      settingsFrom({}),
-      c.at,
-    );
+    const viaOption = await decision(retry({ ...fixed, ...base, [c.key]: c.value }), settingsFrom({}), c.at);
     assert.is.not(viaSettings, byDefault, `settings.retry.${c.key} changed nothing`);
     assert.is(viaOption, viaSettings);
   });
@@ -135,7 +131,7 @@ function tokenExpiringIn(clock: FakeClock, ms: number): StoredToken {
     clientId: 'cid',
     clientSecret: 'cs',
     registrationExpiresAt: new Date(clock.now() + 30 * 86_400_000),
-  } as StoredToken;
+  };
 }
 
 /** A token store that keeps tokens (as a keychain does), so the AWS CLI cache is written only when shared. */
@@ -220,11 +216,9 @@ for (const c of ssoCases) {
   test(`settings.${c.key} is a shorthand for sso({ ${c.key} })`, async () => {
     const base = c.base ?? {};
     const watch = c.key === 'refreshCheckInterval';
-    const byDefault = c.observe(await ssoBehaviour(base as SsoOptions, settingsFrom({}), watch));
+    const byDefault = c.observe(await ssoBehaviour(base, settingsFrom({}), watch));
     const viaSettings = c.observe(await ssoBehaviour({}, settingsFrom({ ...base, [c.key]: c.value }), watch));
-    const viaOption = c.observe(
-      await ssoBehaviour({ ...base, [c.key]: c.value } as SsoOptions, settingsFrom({}), watch),
-    );
+    const viaOption = c.observe(await ssoBehaviour({ ...base, [c.key]: c.value }, settingsFrom({}), watch));
     assert.is.not(viaSettings, byDefault, `settings.${c.key} changed nothing`);
     assert.is(viaOption, viaSettings);
   });
