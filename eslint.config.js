@@ -22,6 +22,29 @@ export default tseslint.config(
     },
   },
   {
+    // Built-in plugins use the public API a team's plugin has (docs/plugins.md, "The plugin kit"): the
+    // engine and its helpers only through src/plugin-kit/index.ts, and no other plugin's files.
+    files: ['plugins/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)src/(?!plugin-kit/index\\.js$)',
+              message:
+                'plugins import stormtunnel only through its public plugin kit (src/plugin-kit/index.js); export what you need there',
+            },
+            {
+              regex: '^\\.\\./[^.]',
+              message: "a plugin does not import another plugin's files; share it through the plugin kit",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },

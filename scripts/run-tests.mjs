@@ -62,6 +62,7 @@ function findTests(dir) {
 
 function runFile(file) {
   const timeoutMs = Number(process.env.STORMTUNNEL_TEST_FILE_TIMEOUT_MS ?? 240_000);
+  const started = Date.now();
   return new Promise((resolve) => {
     const rel = relative(root, file);
     const child = spawn(
@@ -114,7 +115,7 @@ function runFile(file) {
         const failed = total - passed + (code !== 0 && total === passed ? 1 : 0);
         r = { passed, failed, skipped, note: code !== 0 && total === passed ? `exited ${code}` : '' };
       }
-      resolve({ rel, out, ...r });
+      resolve({ rel, out, seconds: (Date.now() - started) / 1000, ...r });
     });
   });
 }
@@ -136,7 +137,7 @@ async function runAll() {
       results.push(r);
       const status = r.failed ? 'FAIL' : 'ok  ';
       process.stdout.write(
-        `${status} ${r.rel}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ''}\n`,
+        `${status} ${r.rel}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ''} [${r.seconds.toFixed(1)} s]\n`,
       );
       if (r.failed || process.env.STORMTUNNEL_TEST_VERBOSE === '1') process.stdout.write(indent(r.out));
     }

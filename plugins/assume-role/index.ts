@@ -10,10 +10,11 @@ import {
   resolveRoleChain,
   validateProfile,
   type RoleChainHop,
-} from '../../src/aws/index.js';
-import { UsageError } from '../../src/engine/errors.js';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
-import type { CredentialRequest, Credentials } from '../../src/engine/types.js';
+  UsageError,
+  parsePluginOptions,
+  type StormtunnelPlugin,
+} from '../../src/plugin-kit/index.js';
+import type { CredentialRequest, Credentials } from '../../src/plugin-kit/index.js';
 import { MfaCodes } from './mfa.js';
 import { RoleCache } from './role-cache.js';
 import { defaultRoleSessionName, ROLE_SESSION_NAME_RE } from './session-name.js';

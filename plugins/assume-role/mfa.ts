@@ -1,8 +1,7 @@
 // MFA codes for roles with mfa_serial: the mfaCode hook first, then the plugin option, then the terminal.
 // Codes are never logged or put in errors.
-import { UsageError } from '../../src/engine/errors.js';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { MfaRequest } from '../../src/engine/types.js';
+import { UsageError } from '../../src/plugin-kit/index.js';
+import type { PluginApi, MfaRequest } from '../../src/plugin-kit/index.js';
 import type { AssumeRoleOptions } from './types.js';
 
 export class MfaCodes {

@@ -1,6 +1,6 @@
 // Assumed-role credentials in memory, refreshed 5 minutes before they expire; concurrent requests for one
 // profile share a single STS call (and a single MFA prompt).
-import type { Clock, Credentials } from '../../src/engine/types.js';
+import type { Clock, Credentials } from '../../src/plugin-kit/index.js';
 import type { AssumedRole } from './types.js';
 
 export const EARLY_REFRESH_MS = 5 * 60_000;

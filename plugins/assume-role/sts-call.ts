@@ -1,9 +1,7 @@
 // One STS AssumeRole call with recovery (the retry plugin decides): ExternalId, DurationSeconds and MFA as
 // the profile says. A rejected MFA code becomes a clear input error instead of "Contact AWS Administrator".
-import { parseRoleArn } from '../../src/aws/index.js';
-import { StormtunnelError } from '../../src/engine/errors.js';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { Credentials } from '../../src/engine/types.js';
+import { parseRoleArn, StormtunnelError } from '../../src/plugin-kit/index.js';
+import type { PluginApi, Credentials } from '../../src/plugin-kit/index.js';
 
 export interface AssumeRoleCall {
   profile: string;

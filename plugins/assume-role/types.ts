@@ -1,5 +1,5 @@
 // Public types of the assume-role plugin.
-import type { MfaRequest } from '../../src/engine/types.js';
+import type { MfaRequest } from '../../src/plugin-kit/index.js';
 
 export interface AssumeRoleOptions {
   /**

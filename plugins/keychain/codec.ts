@@ -1,6 +1,6 @@
 // A StoredToken as the JSON kept in one keychain item (dates as ISO strings), validated on read.
 import { z } from 'zod';
-import type { StoredToken } from '../../src/engine/types.js';
+import type { StoredToken } from '../../src/plugin-kit/index.js';
 import { CorruptKeychainEntryError } from './errors.js';
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));

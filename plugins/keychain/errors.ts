@@ -1,6 +1,5 @@
 // What a keyring failure means for us, and the errors users see. Keyring messages never carry the secret.
-import { StormtunnelError } from '../../src/engine/errors.js';
-import { redactString } from '../../src/log/redact.js';
+import { StormtunnelError, redactString } from '../../src/plugin-kit/index.js';
 
 export type KeyringFailure =
   | { kind: 'unavailable'; reason: string }

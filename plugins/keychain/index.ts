@@ -1,8 +1,8 @@
 // The keychain plugin: provides the `tokenStore` service on the OS keychain, reports it in `status`, and
 // clears entries at sign-out.
 import { z } from 'zod';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
-import type { TokenStore } from '../../src/engine/types.js';
+import { parsePluginOptions, type StormtunnelPlugin } from '../../src/plugin-kit/index.js';
+import type { TokenStore } from '../../src/plugin-kit/index.js';
 import { napiKeyringBackend } from './backend.js';
 import { KeychainStore } from './store.js';
 import { tokenStoreStatus } from './status.js';

@@ -1,5 +1,5 @@
 // The `status` line for token storage: where tokens live, and the trade of sharing with the AWS CLI.
-import type { Settings, StatusEntry } from '../../src/engine/types.js';
+import type { Settings, StatusEntry } from '../../src/plugin-kit/index.js';
 import type { KeychainState } from './types.js';
 
 const CACHE = '~/.aws/sso/cache';

@@ -1,7 +1,7 @@
 // The TokenStore on the OS keychain: one item per SSO session (service, account = session key) holding
 // the token record as JSON, an index item listing session keys (no secrets), and the AWS CLI cache
 // fallback when no keychain is reachable.
-import type { Logger, StoredToken } from '../../src/engine/types.js';
+import type { Logger, StoredToken } from '../../src/plugin-kit/index.js';
 import { decodeToken, encodeToken } from './codec.js';
 import {
   classifyKeyringError,

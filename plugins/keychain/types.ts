@@ -1,5 +1,5 @@
 // Public types of the keychain plugin: its options, the keyring interface it runs on, and the store it provides.
-import type { TokenStore } from '../../src/engine/types.js';
+import type { TokenStore } from '../../src/plugin-kit/index.js';
 
 /** One keyring item, as `@napi-rs/keyring`'s `AsyncEntry` exposes it. */
 export interface KeyringEntry {

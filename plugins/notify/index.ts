@@ -1,8 +1,8 @@
 // The notify plugin: desktop notifications for re-authentication, failed tunnels and whatever other plugins
 // report through `api.services.notifier`; one per session and reason until the state changes.
 import { z } from 'zod';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
-import type { ReauthNotice } from '../../src/engine/types.js';
+import { parsePluginOptions, type StormtunnelPlugin } from '../../src/plugin-kit/index.js';
+import type { ReauthNotice } from '../../src/plugin-kit/index.js';
 import { nodeNotifierBackend } from './backend.js';
 import { notificationKeys, reauthNotification, tunnelDownNotification } from './messages.js';
 import { DesktopNotificationService } from './notifier.js';

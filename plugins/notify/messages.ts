@@ -1,5 +1,5 @@
 // The notifications stormtunnel shows, with their dedupe keys: one per session (or tunnel) and reason.
-import type { Notification } from '../../src/engine/types.js';
+import type { Notification } from '../../src/plugin-kit/index.js';
 
 export const notificationKeys = {
   reauth: (session: string) => `reauth:${session}`,

@@ -1,7 +1,7 @@
 // The Notifier service on desktop notifications: each key is shown once until cleared, every message
 // also goes to the terminal and the log, and a click runs the notification's onClick.
-import type { Logger, Notification } from '../../src/engine/types.js';
-import { redactString } from '../../src/log/redact.js';
+import { redactString } from '../../src/plugin-kit/index.js';
+import type { Logger, Notification } from '../../src/plugin-kit/index.js';
 import type { DesktopNotifier, NotifierBackend } from './types.js';
 
 export class DesktopNotificationService implements DesktopNotifier {

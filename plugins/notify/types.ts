@@ -1,5 +1,5 @@
 // Public types of the notify plugin: its options and the desktop notification backend it talks to.
-import type { Notifier } from '../../src/engine/types.js';
+import type { Notifier } from '../../src/plugin-kit/index.js';
 
 /** What the backend is asked to show; title and message are plain text without secrets. */
 export interface DesktopNotification {

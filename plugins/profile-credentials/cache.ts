@@ -1,6 +1,6 @@
 // Credentials kept in memory until 5 minutes before they expire (no expiry: for the life of the process),
 // with one fetch at a time per key so concurrent requests share it.
-import type { Clock, Credentials } from '../../src/engine/types.js';
+import type { Clock, Credentials } from '../../src/plugin-kit/index.js';
 
 export const EARLY_REFRESH_MS = 5 * 60_000;
 

@@ -1,6 +1,6 @@
 // Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (credential_source = Environment).
-import { UsageError } from '../../src/engine/errors.js';
-import type { Credentials } from '../../src/engine/types.js';
+import { UsageError } from '../../src/plugin-kit/index.js';
+import type { Credentials } from '../../src/plugin-kit/index.js';
 
 export function environmentCredentials(
   env: Readonly<Record<string, string | undefined>>,

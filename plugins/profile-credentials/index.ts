@@ -8,10 +8,11 @@ import {
   loadSharedConfig,
   resolveLocalCredentials,
   type AwsCredentials,
-} from '../../src/aws/index.js';
-import { duration } from '../../src/config/schema.js';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
-import type { CredentialRequest, Credentials } from '../../src/engine/types.js';
+  duration,
+  parsePluginOptions,
+  type StormtunnelPlugin,
+} from '../../src/plugin-kit/index.js';
+import type { CredentialRequest, Credentials } from '../../src/plugin-kit/index.js';
 import { CredentialCache } from './cache.js';
 import { environmentCredentials } from './environment.js';
 import { asUsageError } from './errors.js';

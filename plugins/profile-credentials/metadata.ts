@@ -1,7 +1,7 @@
 // credential_source = Ec2InstanceMetadata / EcsContainer: asked once with a short timeout, so that on a
 // laptop (where neither endpoint exists) the user gets a clear error at once instead of a hang.
-import { StormtunnelError } from '../../src/engine/errors.js';
-import type { Credentials } from '../../src/engine/types.js';
+import { StormtunnelError } from '../../src/plugin-kit/index.js';
+import type { Credentials } from '../../src/plugin-kit/index.js';
 
 export type MetadataSource = 'Ec2InstanceMetadata' | 'EcsContainer';
 

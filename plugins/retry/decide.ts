@@ -1,7 +1,7 @@
 // The default recovery strategy, from the product's recovery table:
 // network -> backoff with jitter; throttled -> wait (Retry-After or 30 s); token expired -> re-authenticate;
 // anything else -> fail with guidance. Never schedules a retry past the attempt or duration budget.
-import type { ErrorInfo, RecoveryDecision } from '../../src/engine/types.js';
+import type { ErrorInfo, RecoveryDecision } from '../../src/plugin-kit/index.js';
 import { backoffDelay } from './backoff.js';
 import type { RetryPolicy } from './types.js';
 

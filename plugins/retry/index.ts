@@ -1,8 +1,7 @@
 // The retry plugin: the default onError strategy. It taps at a late stage, so a team's own strategy (stage 0)
 // is asked first and can answer or pass (undefined) to this one.
 import { z } from 'zod';
-import { duration } from '../../src/config/schema.js';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
+import { duration, parsePluginOptions, type StormtunnelPlugin } from '../../src/plugin-kit/index.js';
 import { decideRecovery } from './decide.js';
 import type { RetryOptions, RetryPolicy } from './types.js';
 

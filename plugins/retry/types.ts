@@ -1,6 +1,5 @@
 // Public types of the retry plugin: the same knobs as `settings.retry`, which they override for this plugin.
-import type { RetrySettingsInput } from '../../src/config/types.js';
-import type { RetrySettings } from '../../src/engine/types.js';
+import type { RetrySettingsInput, RetrySettings } from '../../src/plugin-kit/index.js';
 
 export interface RetryOptions extends RetrySettingsInput {
   /** Random source in [0, 1), for tests. */

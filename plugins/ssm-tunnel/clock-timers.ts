@@ -1,7 +1,6 @@
 // The engine's clock as the data channel's timer API, so the data channel runs on the engine's time (a
 // FakeClock drives its pings, resends and pacing in tests) like every other timer of a tunnel.
-import type { Clock, TimerHandle } from '../../src/engine/types.js';
-import type { TimerApi } from '../../src/session-manager/types.js';
+import type { Clock, TimerHandle, TimerApi } from '../../src/plugin-kit/index.js';
 
 interface Repeating {
   current: TimerHandle | undefined;

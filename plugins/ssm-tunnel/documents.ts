@@ -1,6 +1,6 @@
 // Which Session Manager document a connection starts: the engine's draft knows no documents, so the choice
 // lives here, next to the StartSession calls that use it.
-import type { ConnectDraft } from '../../src/engine/types.js';
+import type { ConnectDraft } from '../../src/plugin-kit/index.js';
 
 export const PORT_FORWARDING_DOCUMENT = 'AWS-StartPortForwardingSession';
 export const REMOTE_HOST_DOCUMENT = 'AWS-StartPortForwardingSessionToRemoteHost';

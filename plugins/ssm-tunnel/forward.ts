@@ -1,7 +1,7 @@
 // Joins a local TCP connection to a tunnel stream, both ways, with backpressure and byte counters.
 // The protocol has no half-close: when either side ends, the other is ended (after its pending writes).
 import type { Socket } from 'node:net';
-import type { TunnelStream } from '../../src/session-manager/index.js';
+import type { TunnelStream } from '../../src/plugin-kit/index.js';
 
 export interface ByteCounters {
   bytesIn: number;

@@ -1,9 +1,13 @@
 // The ssm-tunnel plugin: runs the config's tunnels natively (our own Session Manager data-channel client,
 // no session-manager-plugin binary). `stormtunnel up` reaches it only through the engine's startTunnels hook.
 import { z } from 'zod';
-import { duration } from '../../src/config/schema.js';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MESSAGE_RATE } from '../../src/session-manager/index.js';
+import {
+  duration,
+  parsePluginOptions,
+  type StormtunnelPlugin,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_MESSAGE_RATE,
+} from '../../src/plugin-kit/index.js';
 import { probeTunnel } from './probe.js';
 import { RunningTunnels } from './tunnel-set.js';
 import type { ResolvedSsmTunnelOptions, SsmTunnelOptions } from './types.js';

@@ -7,8 +7,7 @@ import {
   StartSessionCommand,
   TerminateSessionCommand,
 } from '@aws-sdk/client-ssm';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { ConnectDraft, ProbeStep, TunnelProbeRequest } from '../../src/engine/types.js';
+import type { PluginApi, ConnectDraft, ProbeStep, TunnelProbeRequest } from '../../src/plugin-kit/index.js';
 import { documentFor } from './documents.js';
 
 const skip = (id: string, why: string): ProbeStep => ({ id, status: 'skip', message: `skipped: ${why}` });

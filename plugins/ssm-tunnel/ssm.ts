@@ -2,9 +2,7 @@
 // them inside api.recover, so onError decides every retry. Tokens never leave this module except into the
 // data channel.
 import { ResumeSessionCommand, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { ConnectDraft, Credentials } from '../../src/engine/types.js';
-import type { ResumeResult } from '../../src/session-manager/types.js';
+import type { PluginApi, ConnectDraft, Credentials, ResumeResult } from '../../src/plugin-kit/index.js';
 import { documentFor } from './documents.js';
 
 export interface StartedSession {

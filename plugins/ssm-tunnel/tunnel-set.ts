@@ -1,13 +1,13 @@
 // The running tunnels of one startTunnels call: what `up` shows, waits for and stops.
 import { randomUUID } from 'node:crypto';
-import type { PluginApi } from '../../src/engine/plugin.js';
+import { sharedGarbagePacer } from '../../src/plugin-kit/index.js';
 import type {
+  PluginApi,
   TunnelSet,
   TunnelStartRequest,
   TunnelStateChange,
   TunnelStatus,
-} from '../../src/engine/types.js';
-import { sharedGarbagePacer } from '../../src/memory/garbage-pacer.js';
+} from '../../src/plugin-kit/index.js';
 import { Tunnel } from './tunnel.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
 

@@ -2,9 +2,16 @@
 // data channel -> connections forwarded. Every "try again or give up" (StartSession, ResumeSession, a session
 // that ended or died) goes through api.recover, so onError decides it; the tunnel carries the decision out.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { classifyError, type Classification } from '../../src/engine/classify.js';
-import type { PluginApi, TunnelConfig } from '../../src/engine/plugin.js';
+import {
+  classifyError,
+  type Classification,
+  openDataChannel,
+  ConnectToPortError,
+  oneLine,
+} from '../../src/plugin-kit/index.js';
 import type {
+  PluginApi,
+  TunnelConfig,
   ConnectDraft,
   Credentials,
   Outage,
@@ -12,16 +19,11 @@ import type {
   TunnelState,
   TunnelStateChange,
   TunnelStatus,
-} from '../../src/engine/types.js';
-import { openDataChannel } from '../../src/session-manager/index.js';
-import { ConnectToPortError } from '../../src/session-manager/errors.js';
-import { oneLine } from '../../src/session-manager/one-line.js';
-import type {
   DataChannel,
   DataChannelClosedInfo,
   LostConnection,
   ResumeResult,
-} from '../../src/session-manager/types.js';
+} from '../../src/plugin-kit/index.js';
 import { clockTimers } from './clock-timers.js';
 import { SessionGoneError, SessionLostError } from './errors.js';
 import { forward, type TrafficObserver } from './forward.js';

@@ -1,7 +1,7 @@
 // Public types of the ssm-tunnel plugin.
-import type { DurationInput } from '../../src/config/types.js';
+import type { DurationInput } from '../../src/plugin-kit/index.js';
 
-export type { TunnelSet, TunnelStartRequest, TunnelStatus } from '../../src/engine/types.js';
+export type { TunnelSet, TunnelStartRequest, TunnelStatus } from '../../src/plugin-kit/index.js';
 
 export interface SsmTunnelOptions {
   /**

@@ -1,18 +1,21 @@
 // The sso plugin: sign-in to IAM Identity Center (PKCE or device code), one token per SSO session shared
 // with the AWS CLI and kept in the token store, silent refresh before expiry, and role credentials.
 import { z } from 'zod';
-import { classifyProfile } from '../../src/aws/index.js';
-import { duration } from '../../src/config/schema.js';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
+import {
+  classifyProfile,
+  duration,
+  parsePluginOptions,
+  type StormtunnelPlugin,
+} from '../../src/plugin-kit/index.js';
 import { startMonitor, type TokenMonitor } from './monitor.js';
 import { RoleCredentials } from './role-credentials.js';
 import { allSessions, readAwsConfig, sessionByName, sessionForProfile } from './session-ref.js';
-import { SsoSessionManager } from './session-manager.js';
+import { SsoTokenLifecycle } from './token-lifecycle.js';
 import { sessionStatus } from './status.js';
 import type { SsoOptions, SsoSessionRef } from './types.js';
 
 export type { SsoOptions, SsoSessionOptions, SsoSessionRef } from './types.js';
-export { SignInRequiredError } from './session-manager.js';
+export { SignInRequiredError } from './token-lifecycle.js';
 export { SignInError } from './sign-in.js';
 
 const optionsSchema = z.strictObject({
@@ -37,7 +40,7 @@ export function sso(options: SsoOptions = {}): StormtunnelPlugin {
     name: 'sso',
     apply(api) {
       const env = process.env;
-      const sessions = new SsoSessionManager(
+      const sessions = new SsoTokenLifecycle(
         api,
         { ...opts, signInTimeoutMs: opts.signInTimeout ?? 10 * 60_000 },
         env,

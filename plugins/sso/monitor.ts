@@ -1,8 +1,8 @@
 // The token monitor: every refreshCheckInterval (60 s) it looks at each session in use, notices tokens
 // changed by other processes, fires onTokenExpiring and refreshes silently earlyRefreshThreshold (5 min)
 // before expiry. When a refresh fails for good it raises re-authentication instead of failing silently.
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { SsoSessionManager } from './session-manager.js';
+import type { PluginApi } from '../../src/plugin-kit/index.js';
+import type { SsoTokenLifecycle } from './token-lifecycle.js';
 import type { SsoSessionRef } from './types.js';
 
 export interface TokenMonitor {
@@ -11,7 +11,7 @@ export interface TokenMonitor {
   stop(): void;
 }
 
-export function startMonitor(api: PluginApi, sessions: SsoSessionManager): TokenMonitor {
+export function startMonitor(api: PluginApi, sessions: SsoTokenLifecycle): TokenMonitor {
   const raised = new Set<string>();
   // Per session, the refresh token the service refused for good: asking again with it every check only
   // repeats the failure (and its warning); a new sign-in (a new refresh token) ends the wait.

@@ -1,7 +1,7 @@
 // The OIDC client registration, shared with the AWS CLI through its registration cache and reused while it
 // is valid (15 minutes of margin) and made for the same flow (device and PKCE registrations differ).
-import { findRegistration, registrationCacheKey, writeRegistration } from '../../src/aws/index.js';
-import type { ClientRegistration } from '../../src/aws/index.js';
+import { findRegistration, registrationCacheKey, writeRegistration } from '../../src/plugin-kit/index.js';
+import type { ClientRegistration } from '../../src/plugin-kit/index.js';
 import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { registrationScopes } from './session-ref.js';
 import type { SsoSessionRef } from './types.js';

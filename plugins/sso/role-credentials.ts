@@ -1,9 +1,8 @@
 // Role credentials from the SSO portal (GetRoleCredentials), cached in memory until 5 minutes before they
 // expire, one call at a time per account and role.
-import { classifyError } from '../../src/engine/classify.js';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { Credentials } from '../../src/engine/types.js';
-import { SignInRequiredError, type SsoSessionManager } from './session-manager.js';
+import { classifyError } from '../../src/plugin-kit/index.js';
+import type { PluginApi, Credentials } from '../../src/plugin-kit/index.js';
+import { SignInRequiredError, type SsoTokenLifecycle } from './token-lifecycle.js';
 import type { SsoSessionRef } from './types.js';
 
 const EARLY_MS = 5 * 60_000;
@@ -14,7 +13,7 @@ export class RoleCredentials {
 
   constructor(
     private readonly api: PluginApi,
-    private readonly sessions: SsoSessionManager,
+    private readonly sessions: SsoTokenLifecycle,
   ) {}
 
   get(

@@ -5,9 +5,9 @@ import {
   parseScopes,
   startUrlProblem,
   tokenCacheKey,
-} from '../../src/aws/index.js';
-import type { SharedConfig } from '../../src/aws/index.js';
-import { UsageError } from '../../src/engine/errors.js';
+  UsageError,
+} from '../../src/plugin-kit/index.js';
+import type { SharedConfig } from '../../src/plugin-kit/index.js';
 import type { SsoOptions, SsoSessionRef } from './types.js';
 
 export async function readAwsConfig(env: NodeJS.ProcessEnv = process.env): Promise<SharedConfig> {

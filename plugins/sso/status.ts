@@ -1,6 +1,6 @@
 // `stormtunnel status` lines for SSO sessions: Authenticated / Expiring soon / Expired, with the time left,
 // and why a legacy sign-in cannot refresh.
-import type { StatusEntry, StoredToken } from '../../src/engine/types.js';
+import type { StatusEntry, StoredToken } from '../../src/plugin-kit/index.js';
 import type { SsoSessionRef } from './types.js';
 
 export function formatDuration(ms: number): string {

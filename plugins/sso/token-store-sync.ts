@@ -1,8 +1,7 @@
 // Keeps one SSO token per session in two places in step: the engine's token store (the OS keychain) and the
 // AWS CLI cache (~/.aws/sso/cache), so that `aws sso login` serves us and our sign-in serves the AWS CLI.
-import { deleteSsoToken, readSsoToken, withTokenLock, writeSsoToken } from '../../src/aws/index.js';
-import type { SsoToken } from '../../src/aws/index.js';
-import type { Logger, Settings, StoredToken, TokenStore } from '../../src/engine/types.js';
+import { deleteSsoToken, readSsoToken, withTokenLock, writeSsoToken } from '../../src/plugin-kit/index.js';
+import type { SsoToken, Logger, Settings, StoredToken, TokenStore } from '../../src/plugin-kit/index.js';
 import type { SsoSessionRef } from './types.js';
 
 export function toStored(ref: SsoSessionRef, t: SsoToken): StoredToken {

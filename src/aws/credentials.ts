@@ -1,6 +1,6 @@
 // Credentials that need no AWS call: static/temporary keys and credential_process. SSO, assume-role and web
 // identity profiles need STS/SSO calls and are resolved by the auth engine, not here.
-import { shortenForMessage } from '../config/shorten.js';
+import { oneLine } from '../text/shorten.js';
 import { runBounded } from './bounded-process.js';
 import { AwsConfigError } from './errors.js';
 import { classifyProfile, getProfile, originOf } from './profiles.js';
@@ -61,7 +61,7 @@ function lastLines(stderr: string): string {
     .split(/\r?\n/)
     .filter((l) => l.trim())
     .slice(-3)
-    .map((l) => shortenForMessage(l, 160))
+    .map((l) => oneLine(l, 160))
     .join(' | ');
 }
 
@@ -106,7 +106,7 @@ export async function runCredentialProcess(
   switch (run.outcome) {
     case 'could-not-start':
       throw fail(
-        `could not start "${shortenForMessage(file)}" (${run.reason}); check the command and that it is on PATH and executable`,
+        `could not start "${oneLine(file, 80)}" (${run.reason}); check the command and that it is on PATH and executable`,
       );
     case 'timed-out':
       throw fail(

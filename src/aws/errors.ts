@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { sep } from 'node:path';
+import { oneLine } from '../text/shorten.js';
 
 export interface AwsConfigErrorInit {
   file: string;
@@ -25,12 +26,15 @@ export class AwsConfigError extends Error {
 
   constructor(init: AwsConfigErrorInit) {
     const where = displayPath(init.file, init.home) + (init.line !== undefined ? ` line ${init.line}` : '');
-    super(`${where}: ${oneLine(init.detail)}`, init.cause !== undefined ? { cause: init.cause } : undefined);
+    super(
+      `${where}: ${oneLine(init.detail, Infinity)}`,
+      init.cause !== undefined ? { cause: init.cause } : undefined,
+    );
     this.file = init.file;
     this.line = init.line;
     this.key = init.key;
     this.profile = init.profile;
-    this.detail = oneLine(init.detail);
+    this.detail = oneLine(init.detail, Infinity);
   }
 }
 
@@ -41,7 +45,7 @@ export class LockTimeoutError extends Error {
     readonly lockFile: string,
     message: string,
   ) {
-    super(oneLine(message));
+    super(oneLine(message, Infinity));
   }
 }
 
@@ -51,19 +55,4 @@ export function displayPath(file: string, home: string = process.env.HOME || hom
     return '~' + file.slice(home.endsWith(sep) ? home.length - 1 : home.length);
   }
   return file;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-
-/**
- * A value from the user's files or environment as echoed in a message: one line, at most `max` characters,
- * with its full length when cut (a 2 MB region must not become a 2 MB warning). Never pass secrets here.
- */
-export function shortValue(value: string, max = 60): string {
-  const flat = value.replace(/[\r\n\t\v\f\u2028\u2029]+/g, ' ');
-  const chars = [...flat];
-  if (chars.length <= max) return flat;
-  return `${chars.slice(0, max - 1).join('')}… (${chars.length} characters)`;
 }

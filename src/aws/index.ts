@@ -1,5 +1,6 @@
 // Public API of the AWS shared-config model and SSO caches.
-export { AwsConfigError, LockTimeoutError, displayPath, shortValue } from './errors.js';
+export { AwsConfigError, LockTimeoutError, displayPath } from './errors.js';
+export { oneLine, shortValue } from '../text/shorten.js';
 export {
   appendSection,
   configFileView,

@@ -1,6 +1,7 @@
 // Profile typing (the SDK's order of checks), role chains (the AWS CLI's rules) and the `profiles` listing.
 import { closest } from '../config/suggest.js';
-import { AwsConfigError, displayPath, shortValue } from './errors.js';
+import { AwsConfigError, displayPath } from './errors.js';
+import { shortValue } from '../text/shorten.js';
 import { resolveRegion } from './shared-config.js';
 import type {
   CredentialKind,
@@ -23,7 +24,7 @@ const SSO_PROFILE_KEYS = [
 ] as const;
 
 /** Keys the AWS CLI or SDK read; used to spot `sso-session`-style and upper-case spellings. */
-export const KNOWN_KEYS: ReadonlySet<string> = new Set([
+export const PROFILE_KEYS: ReadonlySet<string> = new Set([
   ...SSO_PROFILE_KEYS,
   'sso_registration_scopes',
   'aws_access_key_id',
@@ -54,19 +55,19 @@ export const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'retry_mode',
 ]);
 
-const KNOWN_KEY_LIST: readonly string[] = [...KNOWN_KEYS];
+const PROFILE_KEY_LIST: readonly string[] = [...PROFILE_KEYS];
 
 /** Keys in `values` that look like known keys spelled with hyphens (`sso-session` for `sso_session`). */
 export function hyphenatedKeys(values: Record<string, string>): string[] {
   return Object.keys(values).filter(
-    (k) => k.includes('-') && KNOWN_KEYS.has(k.replace(/-/g, '_').toLowerCase()),
+    (k) => k.includes('-') && PROFILE_KEYS.has(k.replace(/-/g, '_').toLowerCase()),
   );
 }
 
 /** Keys in `values` that are known keys with upper-case letters (the AWS CLI lower-cases, the SDK does not). */
 export function upperCaseKeys(values: Record<string, string>): string[] {
   return Object.keys(values).filter(
-    (k) => k !== k.toLowerCase() && KNOWN_KEYS.has(k.toLowerCase().replace(/-/g, '_')),
+    (k) => k !== k.toLowerCase() && PROFILE_KEYS.has(k.toLowerCase().replace(/-/g, '_')),
   );
 }
 
@@ -121,8 +122,8 @@ export function misspeltKeys(values: Record<string, string>): Map<string, string
   const out = new Map<string, string>();
   for (const k of Object.keys(values)) {
     const normal = k.replace(/-/g, '_').toLowerCase();
-    if (KNOWN_KEYS.has(normal)) continue;
-    const guess = closest(normal, KNOWN_KEY_LIST);
+    if (PROFILE_KEYS.has(normal)) continue;
+    const guess = closest(normal, PROFILE_KEY_LIST);
     if (guess !== undefined && !has(values, guess)) out.set(k, guess);
   }
   return out;

@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AwsConfigError, shortValue } from './errors.js';
+import { AwsConfigError } from './errors.js';
+import { shortValue } from '../text/shorten.js';
 import {
   DEFAULTS_SECTION,
   documentLineNumbers,

@@ -1,5 +1,6 @@
 // Validation of the shared config with one-line errors that name the file, line and key and say how to fix it.
-import { AwsConfigError, shortValue } from './errors.js';
+import { AwsConfigError } from './errors.js';
+import { shortValue } from '../text/shorten.js';
 import {
   CREDENTIAL_SOURCES,
   classifyProfile,

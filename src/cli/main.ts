@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { reportOf } from '../engine/classify.js';
 import { isConfigExitAttempt, loadedConfigCode } from '../config/loaded-code.js';
-import { shortenForMessage } from '../config/shorten.js';
+import { oneLine } from '../text/shorten.js';
 import { isPluginError, isStormtunnelError, rootCause } from '../engine/errors.js';
 import { packageRoot } from '../package-root.js';
 import { describeOrigin, faultOrigin } from './fault-origin.js';
@@ -68,7 +68,7 @@ export function reportUncaught(err: unknown, stderr: NodeJS.WritableStream, verb
   const origin = faultOrigin(err, { packageRoot: packageRoot(), configs: loadedConfigCode() });
   const text = err instanceof Error ? err.message || err.name : String(err);
   stderr.write(
-    `stormtunnel: ${redactString(`${describeOrigin(origin)} failed outside any hook: ${shortenForMessage(text, 200)}`)}\n`,
+    `stormtunnel: ${redactString(`${describeOrigin(origin)} failed outside any hook: ${oneLine(text, 200)}`)}\n`,
   );
   stderr.write(
     origin.kind === 'internal'

@@ -10,7 +10,7 @@ import type { StormtunnelPlugin } from '../engine/plugin.js';
 import type { ResolvedConfig } from './types.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { markConfigExitAttempt, rememberConfigCode } from './loaded-code.js';
-import { shortenForMessage } from './shorten.js';
+import { oneLine } from '../text/shorten.js';
 import { validateConfig } from './validate.js';
 
 export const MODULE_NAME = 'stormtunnel';
@@ -346,7 +346,7 @@ function loadYaml(shown: (filepath: string) => string, yaml: (filepath: string, 
 }
 
 function syntaxError(file: string, line: number, column: number, reason: string): ConfigError {
-  return new ConfigError(`${file}:${line}:${column}`, [`${shortenForMessage(reason, 120)}; fix the syntax`]);
+  return new ConfigError(`${file}:${line}:${column}`, [`${oneLine(reason, 120)}; fix the syntax`]);
 }
 
 export function displayPath(file: string, cwd = process.cwd()): string {
@@ -445,5 +445,5 @@ function loadFailure(err: unknown): string {
   }
   const msg = err instanceof Error ? err.message : String(err);
   const first = msg.split('\n').find((l) => l.trim()) ?? msg;
-  return `could not load: ${shortenForMessage(first, 200)}`;
+  return `could not load: ${oneLine(first, 200)}`;
 }

@@ -154,7 +154,8 @@ export const configSchema = z.strictObject({
   settings: z.optional(settingsSchema),
 });
 
-/** Keys each object level accepts, for "did you mean" on unknown keys. */
+// Keys each level of the stormtunnel config accepts, for "did you mean" on unknown keys. (The keys of
+// ~/.aws profiles are a different list: PROFILE_KEYS in src/aws/profiles.ts.)
 export const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': Object.keys(configSchema.shape),
   tunnels: Object.keys(tunnelSchema.shape),

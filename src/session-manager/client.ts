@@ -15,7 +15,7 @@ import {
   parseHandshakeRequest,
   readSessionTypeParameters,
 } from './handshake.js';
-import { oneLine } from './one-line.js';
+import { oneLine } from '../text/shorten.js';
 import { DEFAULT_MESSAGE_BURST, DEFAULT_MESSAGE_RATE, MessagePacer } from './pacer.js';
 import { Sequencer } from './sequencer.js';
 import { SMUX_HEADER_SIZE, SmuxSession } from './smux.js';

@@ -1,10 +1,8 @@
-// Per SSO session: the freshest token, silent refresh (single-flight in the process, locked across
-// processes), and sign-in (one per session across every stormtunnel process on the machine).
-import { tokenCachePath, withFileLock } from '../../src/aws/index.js';
-import { classifyError } from '../../src/engine/classify.js';
-import { StormtunnelError } from '../../src/engine/errors.js';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { StoredToken } from '../../src/engine/types.js';
+// The SSO token lifecycle (not the Session Manager protocol of src/session-manager). Per SSO session: the
+// freshest token, silent refresh (single-flight in the process, locked across processes), and sign-in (one
+// per session across every stormtunnel process on the machine).
+import { tokenCachePath, withFileLock, classifyError, StormtunnelError } from '../../src/plugin-kit/index.js';
+import type { PluginApi, StoredToken } from '../../src/plugin-kit/index.js';
 import { signInWithDeviceCode, signInWithPkce, type SignInDeps } from './sign-in.js';
 import { TokenStoreSync } from './token-store-sync.js';
 import type { SsoOptions, SsoSessionRef } from './types.js';
@@ -31,7 +29,7 @@ export interface SignInOptions {
   useDeviceCode?: boolean;
 }
 
-export class SsoSessionManager {
+export class SsoTokenLifecycle {
   readonly sync: TokenStoreSync;
   /** Sessions this process has used: what the monitor watches. */
   readonly active = new Map<string, SsoSessionRef>();
