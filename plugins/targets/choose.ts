@@ -1,7 +1,7 @@
 // Which candidate a session goes to when a selector matches several: the newest launch (a replacement wins over
 // the instance it replaces), one at random per session (spreads sessions over the group), or exactly one
 // (several is an error listing them). Ties order by id so the choice never depends on the reply's order.
-import type { TunnelConfig } from '../../src/engine/plugin.js';
+import type { TunnelConfig } from '../../src/plugin-kit/index.js';
 
 export type PickPolicy = NonNullable<TunnelConfig['pick']>;
 

@@ -3,8 +3,7 @@
 // session (a running instance without the agent answers StartSession with TargetNotConnected).
 import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { ConnectDraft, ResolvedTarget } from '../../src/engine/types.js';
+import type { PluginApi, ConnectDraft, ResolvedTarget } from '../../src/plugin-kit/index.js';
 import { choose, type Candidate, type PickPolicy } from './choose.js';
 import { TargetResolutionError } from './errors.js';
 

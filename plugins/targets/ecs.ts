@@ -3,8 +3,7 @@
 // session only with execute-command on (set when the task started; it cannot be turned on later) and its
 // container's ExecuteCommandAgent RUNNING.
 import { DescribeTasksCommand, ListTasksCommand, type Container, type Task } from '@aws-sdk/client-ecs';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { ConnectDraft, ResolvedTarget } from '../../src/engine/types.js';
+import type { PluginApi, ConnectDraft, ResolvedTarget } from '../../src/plugin-kit/index.js';
 import { choose, type Candidate, type PickPolicy } from './choose.js';
 import { TargetResolutionError } from './errors.js';
 

@@ -3,8 +3,11 @@
 // `ecs:CLUSTER/SERVICE[/CONTAINER]` a task's container, `rds:IDENTIFIER` (remoteHost) the database's endpoint.
 // The engine asks for every new session, so a replaced instance or a restarted task is followed.
 import { z } from 'zod';
-import { parsePluginOptions, type StormtunnelPlugin } from '../../src/engine/plugin.js';
-import type { ResolvedTarget } from '../../src/engine/types.js';
+import {
+  parsePluginOptions,
+  type StormtunnelPlugin,
+  type ResolvedTarget,
+} from '../../src/plugin-kit/index.js';
 import { parseTarget, rdsIdentifier } from './selector.js';
 
 export { parseTarget, rdsIdentifier, type TargetSpec } from './selector.js';

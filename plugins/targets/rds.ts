@@ -2,8 +2,7 @@
 // DescribeDBInstances (Endpoint.Address/Port), else DescribeDBClusters (the writer Endpoint and Port). The
 // tunnel forwards to that host through the target; an IAM token must be signed for it too (not 127.0.0.1).
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
-import type { PluginApi } from '../../src/engine/plugin.js';
-import type { ConnectDraft } from '../../src/engine/types.js';
+import type { PluginApi, ConnectDraft } from '../../src/plugin-kit/index.js';
 import { TargetResolutionError } from './errors.js';
 
 export interface DatabaseEndpoint {
