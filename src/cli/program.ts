@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { packageVersion } from '../package-root.js';
 import type { RunAction } from './command.js';
+import { registerAdd } from './commands/add.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfigure } from './commands/configure.js';
 import { registerCredentialProcess } from './commands/credential-process.js';
@@ -11,7 +12,9 @@ import { registerLogin } from './commands/login.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
+import { registerRdsToken } from './commands/rds-token.js';
 import { registerStatus } from './commands/status.js';
+import { registerTargets } from './commands/targets.js';
 import { registerUp } from './commands/up.js';
 import type { CliIo, GlobalOptions } from './context.js';
 
@@ -78,5 +81,8 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerCheck(program, run);
   registerUp(program, run);
   registerConfigure(program, run);
+  registerTargets(program, run);
+  registerRdsToken(program, run);
+  registerAdd(program, run);
   return program;
 }
