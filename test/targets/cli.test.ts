@@ -87,6 +87,38 @@ test('rds-token: a token for the real endpoint and port, never for 127.0.0.1; a 
   assert.match(plain.stderr, /tunnel "plain" has no rds: remoteHost/);
 });
 
+test('check: what each name resolved to, and a name that resolves to nothing as one failed check', async () => {
+  const config = join(dir, 'check.config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      tunnels: [
+        { name: 'api', target: 'ecs:apps/api', remotePort: 80, localPort: 0 },
+        { name: 'nope', target: 'tag:Name=nope', remotePort: 80, localPort: 0 },
+        { name: 'db', target: 'bastion', remoteHost: 'rds:orders', localPort: 0 },
+      ],
+    }),
+  );
+  const r = await runCli(['--config', config, 'check'], { env, cwd: dir });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  const out = r.stdout;
+  assert.match(
+    out,
+    /instance: ecs:apps\/api: task 0a1b2c3d4e5f60718293a4b5c6d7e8f9 container app, the only match in us-east-1 \(ECS task\)/,
+  );
+  assert.match(
+    out,
+    /instance: tunnel "nope": no instance with tag Name=nope in us-east-1 is running and online in Session Manager; found no instance with that tag\n/,
+  );
+  assert.match(
+    out,
+    /tunnel "db" \(profile default, us-east-1, bastion port \(the database's\) on rds:orders\)/,
+  );
+  assert.match(out, /instance: i-0123456789abcdef0 \(bastion\) for bastion is online/);
+  assert.match(out, /port 5432 on orders\.c0emulator01\.us-east-1\.rds\.amazonaws\.com/);
+  assert.match(out, /1 of 12 checks failed, 2 skipped/);
+});
+
 test('add: the picker (numbered when stdin is no terminal) writes a tunnel, comments kept, and it works', async () => {
   const config = join(dir, 'stormtunnel.config.ts');
   writeFileSync(config, `// Team tunnels: this comment stays.\nexport default {\n  tunnels: [],\n};\n`);
