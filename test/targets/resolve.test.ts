@@ -3,10 +3,12 @@
 // failure as one line naming what was looked for and what was found.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from '../../src/emulator/state.js';
 import type { ConnectDraft } from '../../src/engine/types.js';
 import {
   createTestEngine,
   startTestEmulator,
+  testAwsConfig,
   type TestEmulator,
   type TestEngine,
 } from '../../src/testing/index.js';
@@ -15,12 +17,32 @@ const test = suite('targets: resolution');
 const TASK = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const acct = '111111111111';
 const region = 'us-east-1';
+const VIEWER = {
+  accessKeyId: 'AKIAEMULATORVIEWER01',
+  secretAccessKey: 'emulator/viewer/SECRET/key/000000000000',
+};
 let emu: TestEmulator;
 let t: TestEngine;
 
 test.before(async () => {
   emu = await startTestEmulator({
+    awsConfig: (startUrl) => `${testAwsConfig(startUrl)}\n[profile viewer]\nregion = us-east-1\n`,
+    awsCredentials:
+      `[ci]\naws_access_key_id = ${SEED_STATIC_ACCESS_KEY_ID}\naws_secret_access_key = ${SEED_STATIC_SECRET_ACCESS_KEY}\n` +
+      `[viewer]\naws_access_key_id = ${VIEWER.accessKeyId}\naws_secret_access_key = ${VIEWER.secretAccessKey}\n`,
     state: {
+      iamUsers: [
+        {
+          arn: `arn:aws:iam::${acct}:user/ci`,
+          accessKeyId: SEED_STATIC_ACCESS_KEY_ID,
+          secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY,
+        },
+        {
+          arn: `arn:aws:iam::${acct}:user/viewer`,
+          ...VIEWER,
+          deny: ['ec2:DescribeInstances', 'ecs:ListTasks', 'rds:DescribeDBInstances'],
+        },
+      ],
       instances: [
         { instanceId: 'i-0123456789abcdef0', name: 'bastion', accountId: acct, region },
         // Two of one group, one stopped, one without a working agent.
@@ -203,6 +225,24 @@ test('rds: gives the endpoint and, when the config left it, the port; a missing 
   assert.is(
     await failure(connect({ tunnel: 'x', target: 'bastion', remoteHost: 'rds:gone', remotePort: 0 })),
     'tunnel "x": rds:gone: no RDS DB instance or Aurora cluster "gone" in us-east-1; found neither',
+  );
+});
+
+test('a permission the resolution needs and lacks is named, with the profile', async () => {
+  const as = (d: Partial<ConnectDraft> & { tunnel: string }) => t.connect({ ...d, profile: 'viewer' });
+  assert.match(
+    await failure(as({ tunnel: 'x', target: 'bastion' })),
+    /^Contact AWS Administrator: ec2:DescribeInstances was denied for profile "viewer" \(DescribeInstances\)/,
+  );
+  assert.match(
+    await failure(as({ tunnel: 'x', target: 'ecs:apps/api' })),
+    /^Contact AWS Administrator: ecs:ListTasks was denied for profile "viewer" \(ListTasks\)/,
+  );
+  assert.match(
+    await failure(
+      as({ tunnel: 'x', target: 'i-0123456789abcdef0', remoteHost: 'rds:orders', remotePort: 0 }),
+    ),
+    /^Contact AWS Administrator: rds:DescribeDBInstances was denied for profile "viewer" \(DescribeDBInstances\)/,
   );
 });
 
