@@ -16,7 +16,7 @@ const SEMI_SPACE_FLAG = '--max-semi-space-size=1';
 const SIGNALS = process.platform === 'win32' ? ['SIGINT'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const args = process.argv.slice(2);
 if (
-  args.includes('up') &&
+  (args.includes('up') || args.includes('forward')) &&
   process.env.STORMTUNNEL_NO_REEXEC !== '1' &&
   !process.execArgv.some((a) => a.startsWith('--max-semi-space-size')) &&
   !(process.env.NODE_OPTIONS ?? '').includes('--max-semi-space-size')

@@ -9,7 +9,8 @@ import {
   DEFAULT_MESSAGE_RATE,
 } from '../../src/plugin-kit/index.js';
 import { probeTunnel } from './probe.js';
-import { RunningTunnels } from './tunnel-set.js';
+import { openStreamSession } from './stream-session.js';
+import { CLIENT_ID, RunningTunnels } from './tunnel-set.js';
 import type { ResolvedSsmTunnelOptions, SsmTunnelOptions } from './types.js';
 
 export type { SsmTunnelOptions, TunnelSet, TunnelStartRequest, TunnelStatus } from './types.js';
@@ -68,11 +69,15 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
       }
 
       api.hooks.startTunnels.tap((request) => {
-        const set = new RunningTunnels(api, request, resolved);
+        // A set stopped on its own (`up` stops one tunnel's set) leaves status and wake handling.
+        const set: RunningTunnels = new RunningTunnels(api, request, resolved, () => running.delete(set));
         running.add(set);
         set.start();
         return set;
       });
+
+      // `stormtunnel ssh-proxy`: one connection over stdin/stdout (it stops itself when the engine shuts down).
+      api.hooks.openStream.tapPromise((request) => openStreamSession(api, request, resolved, CLIENT_ID));
 
       // `stormtunnel check`: the connection the engine prepared, tested with the calls a tunnel makes.
       api.hooks.probeTunnel.tapPromise((request) => probeTunnel(api, request));

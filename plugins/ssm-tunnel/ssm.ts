@@ -35,12 +35,13 @@ export async function startSession(
   api: PluginApi,
   draft: ConnectDraft,
   localPort: number,
+  documentName = documentFor(draft),
 ): Promise<StartedSession> {
   const ssm = await api.services.aws.ssm({ region: draft.region, credentials: draft.credentials });
   const out = await ssm.send(
     new StartSessionCommand({
       Target: draft.target,
-      DocumentName: documentFor(draft),
+      DocumentName: documentName,
       Parameters: parameters(draft, localPort),
       Reason: `stormtunnel tunnel ${draft.tunnel}`,
     }),

@@ -12,7 +12,7 @@ import { Tunnel } from './tunnel.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
 
 /** One id per process, as the reference client does (the agent sees it in the open JSON). */
-const CLIENT_ID = randomUUID();
+export const CLIENT_ID = randomUUID();
 
 const SETTLED = new Set(['ready', 'idle', 'waiting-for-sign-in', 'failed', 'stopped']);
 
@@ -26,6 +26,7 @@ export class RunningTunnels implements TunnelSet {
     private readonly api: PluginApi,
     request: TunnelStartRequest,
     options: ResolvedSsmTunnelOptions,
+    private readonly onStopped: () => void = () => undefined,
   ) {
     this.tunnels = request.tunnels.map(
       (config) =>
@@ -77,7 +78,7 @@ export class RunningTunnels implements TunnelSet {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= Promise.all(this.tunnels.map((t) => t.stop())).then(() => undefined);
+    this.stopping ??= Promise.all(this.tunnels.map((t) => t.stop())).then(() => this.onStopped());
     return this.stopping;
   }
 

@@ -31,7 +31,7 @@ export class CliContext {
   constructor(
     readonly globals: GlobalOptions,
     readonly io: CliIo,
-    private readonly serviceOverrides: Partial<Services> = {},
+    private serviceOverrides: Partial<Services> = {},
   ) {
     this.logger = createLogger({ level: this.logLevel(), format: this.logFormat() });
   }
@@ -72,6 +72,15 @@ export class CliContext {
   async assertProfile(profile: string): Promise<void> {
     const { assertProfileUsable } = await import('../aws/index.js');
     assertProfileUsable(await this.awsConfig(), profile);
+  }
+
+  /**
+   * Services for this command's engine, before it is created (`ssh-proxy` prompts on /dev/tty: its stdin and
+   * stdout carry the SSH connection).
+   */
+  useServices(services: Partial<Services>): void {
+    if (this.engine) throw new Error('useServices after the engine was created');
+    this.serviceOverrides = { ...this.serviceOverrides, ...services };
   }
 
   loadConfig(): Promise<ResolvedConfig> {

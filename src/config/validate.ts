@@ -5,41 +5,19 @@ import type { StormtunnelPlugin, TunnelConfig } from '../engine/plugin.js';
 import type { Settings } from '../engine/types.js';
 import { DEFAULT_BIND_ADDRESS, DEFAULT_SETTINGS } from './defaults.js';
 import { configSchema, KNOWN_KEYS, show, tunnelSchema } from './schema.js';
-import { closest } from './suggest.js';
+import { formatIssues, formatPath } from './zod-issues.js';
 import type { ResolvedConfig } from './types.js';
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out;
-}
-
-function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
-  const out: string[] = [];
-  for (const issue of issues) {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'unrecognized_keys') {
-      const level = path.filter((p) => typeof p === 'string').join('.');
-      const known = KNOWN_KEYS[level] ?? [];
-      for (const key of issue.keys) {
-        const hint = closest(key, known);
-        const where = formatPath([...path, key]);
-        out.push(
-          `${where}: unknown setting${hint ? ` (did you mean "${hint}"?)` : `; known: ${known.join(', ')}`}`,
-        );
-      }
-    } else if (issue.code === 'invalid_type' && issue.expected === 'object') {
-      out.push(`${formatPath(path) || 'the config'}: expected an object`);
-    } else if (issue.code === 'invalid_type' && issue.expected === 'array') {
-      out.push(`${formatPath(path)}: expected a list`);
-    } else {
-      out.push(`${formatPath(path) || 'the config'}: ${issue.message}`);
-    }
-  }
-  return out;
+function formatConfigIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): string[] {
+  return formatIssues(issues, {
+    prefix,
+    knownKeys: (level) => KNOWN_KEYS[level] ?? [],
+    noun: 'setting',
+    whole: 'the config',
+  });
 }
 
 function flattenPlugins(
@@ -77,7 +55,7 @@ export function validateConfig(
 ): ResolvedConfig {
   const where = file ?? 'stormtunnel config';
   const top = configSchema.safeParse(raw ?? {});
-  if (!top.success) throw new ConfigError(where, formatIssues(top.error.issues));
+  if (!top.success) throw new ConfigError(where, formatConfigIssues(top.error.issues));
   const problems: string[] = [];
 
   const plugins: StormtunnelPlugin[] = [];
@@ -98,7 +76,7 @@ export function validateConfig(
   (top.data.tunnels ?? []).forEach((t, i) => {
     const r = tunnelSchema.safeParse(t);
     if (!r.success) {
-      problems.push(...formatIssues(r.error.issues, ['tunnels', i]));
+      problems.push(...formatConfigIssues(r.error.issues, ['tunnels', i]));
       return;
     }
     tunnels.push({

@@ -1,4 +1,4 @@
-// SSM (awsJson1_1, SigV4): StartSession for the port-forwarding documents, ResumeSession,
+// SSM (awsJson1_1, SigV4): StartSession for the port documents (port forwarding and SSH), ResumeSession,
 // TerminateSession, DescribeInstanceInformation. The data channel of each session is the agent's
 // (src/emulator/agent); this file only registers sessions and rotates their tokens.
 import type { Emu } from './context.js';
@@ -14,7 +14,11 @@ import type { EmulatorState } from './state.js';
 export const PORT_DOCUMENTS = [
   'AWS-StartPortForwardingSession',
   'AWS-StartPortForwardingSessionToRemoteHost',
+  // A Port session whose properties set no `type`: the agent runs it in basic mode and the reference client
+  // forwards stdin/stdout (targets-and-services §4). Its one parameter is portNumber, default 22.
+  'AWS-StartSSHSession',
 ] as const;
+const SSH_DOCUMENT = PORT_DOCUMENTS[2];
 type PortDocument = (typeof PORT_DOCUMENTS)[number];
 
 const SIG_ERRORS: Record<SigFailure, string> = {
@@ -132,7 +136,7 @@ function startSession(ctx: Ctx): void {
       400,
       'InvalidDocument',
       documentName === 'SSM-SessionManagerRunShell'
-        ? 'The emulator only runs the port forwarding documents (AWS-StartPortForwardingSession, AWS-StartPortForwardingSessionToRemoteHost)'
+        ? `The emulator only runs the port documents (${PORT_DOCUMENTS.join(', ')})`
         : `Document with name ${documentName} does not exist.`,
     );
   }
@@ -149,7 +153,7 @@ function startSession(ctx: Ctx): void {
   const one = (k: string) => strArray(params[k])?.[0];
   const known = new Set([
     'portNumber',
-    'localPortNumber',
+    ...(documentName === SSH_DOCUMENT ? [] : ['localPortNumber']),
     ...(documentName === PORT_DOCUMENTS[1] ? ['host'] : []),
   ]);
   const unknownParam = Object.keys(params).find((k) => !known.has(k));
@@ -160,7 +164,8 @@ function startSession(ctx: Ctx): void {
       'InvalidParameters',
       `Parameter "${unknownParam}" is not defined in document ${documentName}.`,
     );
-  const port = Number(one('portNumber') ?? (documentName === PORT_DOCUMENTS[0] ? '80' : ''));
+  const defaultPort = { [PORT_DOCUMENTS[0]]: '80', [SSH_DOCUMENT]: '22' }[documentName] ?? '';
+  const port = Number(one('portNumber') ?? defaultPort);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     return jsonRpcError(
       ex,

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { formatIssues, schemaKeysAt } from '../config/zod-issues.js';
 
 const accountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit account id');
 const actionList = z.array(
@@ -299,15 +300,13 @@ export class EmulatorStateError extends Error {
 }
 
 function describeIssues(source: string, error: z.ZodError): string {
-  const lines = error.issues.slice(0, 10).map((i) => {
-    const key = i.path.length ? formatPath(i.path) : '(root)';
-    return `${source}: ${key}: ${i.message}`;
-  });
-  return lines.join('\n');
-}
-
-function formatPath(path: PropertyKey[]): string {
-  return path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n ? '.' : ''}${String(p)}`)).join('');
+  return formatIssues(error.issues.slice(0, 10), {
+    knownKeys: (level) => schemaKeysAt(emulatorStateSchema, level),
+    noun: 'key',
+    whole: '(root)',
+  })
+    .map((line) => `${source}: ${line}`)
+    .join('\n');
 }
 
 /** Validates a (partial) state against the schema, filling missing top-level keys from the seed. */

@@ -44,6 +44,8 @@ import type {
   SsoTokenRequest,
   StatusReport,
   StatusRequest,
+  StreamOpenRequest,
+  StreamSession,
   TunnelProbeRequest,
   TunnelSet,
 } from './types.js';
@@ -67,6 +69,11 @@ export interface EngineOptions {
   services?: Partial<Services>;
 }
 
+interface PrepareOptions {
+  forceRefresh?: boolean;
+  allowSignIn?: boolean;
+}
+
 export interface PluginDescription {
   name: string;
   hooks: HookName[];
@@ -76,6 +83,18 @@ export interface PluginDescription {
 export interface StartTunnelsOptions extends TunnelDefaults {
   /** Names to start (an unknown one is an error); undefined: every tunnel with `autostart`. */
   names?: readonly string[];
+  /**
+   * The tunnel definitions to use instead of the config's, through the same prepare path: a running `up`'s
+   * after a config reload, or the one `stormtunnel forward` builds from the command line.
+   */
+  tunnels?: readonly TunnelConfig[];
+  allowSignIn: boolean;
+}
+
+export interface OpenStreamOptions extends TunnelDefaults {
+  /** The connection's target, profile, region and remotePort (from the command line or a config tunnel). */
+  tunnel: TunnelConfig;
+  service: StreamOpenRequest['service'];
   allowSignIn: boolean;
 }
 
@@ -120,6 +139,12 @@ export interface Engine {
    * plugin probes tunnels.
    */
   probeTunnel(options: ProbeTunnelOptions): Promise<ProbeStep[]>;
+  /**
+   * One connection over a stream (`stormtunnel ssh-proxy`), prepared as startTunnels prepares a tunnel (every
+   * new session gets fresh credentials and beforeConnect); the openStream hook's plugin runs it. Throws when no
+   * plugin opens streams, or when the first session could not be started.
+   */
+  openStream(options: OpenStreamOptions): Promise<StreamSession>;
   shutdown(info: ShutdownInfo): Promise<void>;
 }
 
@@ -137,6 +162,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   interceptHooks(hooks, logger);
   // Which plugin vetoed: recorded as the veto comes back, for ConnectionVetoedError.
   const vetoPlugin = trackVetoes(hooks.beforeConnect);
+
+  /** The engine's one connection path for a new session: placement, credentials, beforeConnect, target check. */
+  const prepareTunnel = async (t: TunnelConfig, defaults: TunnelDefaults, o: PrepareOptions = {}) => {
+    const { profile, region } = await placeTunnel(t, defaults);
+    const credentials = await engine.resolveCredentials({
+      profile,
+      region,
+      purpose: { kind: 'tunnel', tunnel: t.name },
+      chain: [],
+      allowSignIn: o.allowSignIn ?? false,
+      ...(o.forceRefresh ? { forceRefresh: true } : {}),
+    });
+    return engine.prepareConnection(connectDraft(t, profile, region, credentials));
+  };
 
   const engine: Engine = {
     settings,
@@ -279,19 +318,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
 
     async startTunnels(opts) {
-      const selected = opts.names ? selectTunnels(tunnels, opts.names) : tunnels.filter((t) => t.autostart);
-      const prepare = async (name: string, o: { forceRefresh?: boolean; allowSignIn?: boolean } = {}) => {
-        const [t] = selectTunnels(tunnels, [name]);
-        const { profile, region } = await placeTunnel(t!, opts);
-        const credentials = await engine.resolveCredentials({
-          profile,
-          region,
-          purpose: { kind: 'tunnel', tunnel: name },
-          chain: [],
-          allowSignIn: o.allowSignIn ?? false,
-          ...(o.forceRefresh ? { forceRefresh: true } : {}),
-        });
-        return engine.prepareConnection(connectDraft(t!, profile, region, credentials));
+      // A running `up` passes its reloaded definitions, `forward` its ad-hoc tunnel: the same selection applies.
+      const defs = opts.tunnels ?? tunnels;
+      const selected = opts.names ? selectTunnels(defs, opts.names) : defs.filter((t) => t.autostart);
+      const prepare = async (name: string, o: PrepareOptions = {}) => {
+        const [t] = selectTunnels(defs, [name]);
+        return prepareTunnel(t!, opts, o);
       };
       const set = await hooks.startTunnels.promise({
         tunnels: selected,
@@ -305,6 +337,22 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         });
       }
       return set;
+    },
+
+    async openStream(opts) {
+      const session = await hooks.openStream.promise({
+        tunnel: opts.tunnel,
+        service: opts.service,
+        allowSignIn: opts.allowSignIn,
+        prepare: (o) => prepareTunnel(opts.tunnel, opts, o),
+      });
+      if (!session) {
+        throw new StormtunnelError('no plugin opens stream connections', {
+          exitCode: 2,
+          hint: "keep the built-in plugins in `plugins` (`import { builtinPlugins } from 'stormtunnel'`, then `plugins: [...builtinPlugins(), yours()]`), or remove `plugins` for the built-in set",
+        });
+      }
+      return session;
     },
 
     async probeTunnel(opts) {

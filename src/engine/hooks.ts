@@ -21,6 +21,8 @@ import type {
   TunnelSet,
   ProbeStep,
   ResolvedTarget,
+  StreamOpenRequest,
+  StreamSession,
   TunnelProbeRequest,
   TunnelStartRequest,
   TunnelStateChange,
@@ -80,6 +82,14 @@ export function createHooks() {
     probeTunnel: new AsyncSeriesBailHook<[TunnelProbeRequest], ProbeStep[] | undefined>(
       ['request'],
       'probeTunnel',
+    ),
+    /**
+     * Opens one connection carried over a stream (`stormtunnel ssh-proxy`: stdin/stdout) instead of a local
+     * port; the plugin that runs tunnels answers with the open session.
+     */
+    openStream: new AsyncSeriesBailHook<[StreamOpenRequest], StreamSession | undefined>(
+      ['request'],
+      'openStream',
     ),
     /** A tunnel changed state; taps are isolated. */
     onTunnelState: new AsyncParallelHook<[TunnelStateChange]>(['change'], 'onTunnelState'),

@@ -1,6 +1,7 @@
 // The plugin contract: a plugin is `{ name, apply(api) }`, built by a typed factory that validates its
 // options when the config loads. `api` is all a plugin ever sees of the engine.
 import type { z } from 'zod';
+import { formatIssues, schemaKeysAt } from '../config/zod-issues.js';
 import { UsageError } from './errors.js';
 import type { TapOnlyHooks, Unregister } from './hooks.js';
 import type {
@@ -112,7 +113,11 @@ export function parsePluginOptions<S extends z.ZodType>(
   if (result.success) return result.data;
   throw new PluginOptionsError(
     plugin,
-    result.error.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`),
+    formatIssues(result.error.issues, {
+      knownKeys: (level) => schemaKeysAt(schema, level),
+      noun: 'option',
+      whole: 'the options',
+    }),
   );
 }
 

@@ -268,6 +268,41 @@ export interface TunnelStartRequest {
 }
 
 /**
+ * What the engine hands the openStream hook (`stormtunnel ssh-proxy`): one connection to `tunnel`'s target and
+ * remotePort whose bytes travel over a stream (the caller's stdin/stdout) instead of a local port.
+ */
+export interface StreamOpenRequest {
+  /** Target, profile, region and remotePort (localPort is unused); from the command line or the config. */
+  tunnel: TunnelConfig;
+  /** What the stream carries; `ssh` is an SSH connection (the ssm-tunnel plugin starts AWS-StartSSHSession). */
+  service: 'ssh';
+  /** May the first credentials start a sign-in (browser or device code)? */
+  allowSignIn: boolean;
+  /** As TunnelStartRequest.prepare, for this tunnel: credentials (fresh when `forceRefresh`), then beforeConnect. */
+  prepare(options?: { forceRefresh?: boolean; allowSignIn?: boolean }): Promise<ConnectDraft>;
+}
+
+/** How a stream's session ended: `closed` by our side (stop, or the stream ended), `ended` by the service. */
+export interface StreamEnd {
+  how: 'closed' | 'ended' | 'failed';
+  /** One line: the service's Output, or what failed. */
+  detail?: string;
+  /** `failed`: the error, worded by the host like every other error. */
+  error?: unknown;
+}
+
+/** An open stream session, as returned by the plugin that answered openStream. */
+export interface StreamSession {
+  /** The connection's bytes both ways; it closes when the session ends (with an error when it failed). */
+  readonly stream: NodeJS.ReadWriteStream & { destroy(error?: Error): unknown };
+  readonly sessionId: string;
+  /** Resolves once the session is over (never rejects). */
+  readonly ended: Promise<StreamEnd>;
+  /** Ends the session (bounded); the stream closes. */
+  stop(): Promise<void>;
+}
+
+/**
  * What the engine hands the probeTunnel hook (`stormtunnel check`): one tunnel and its connection prepared as
  * `up` prepares it (credentials, beforeConnect, target), or why that failed (a veto, credentials), or why the
  * host did not try (`skipped`, e.g. the profile's credentials already failed): then list the steps as skipped.

@@ -1,9 +1,10 @@
-// Asks every running `stormtunnel up` of this user for its tunnels (what `stormtunnel status` shows).
+// Talks to every running `stormtunnel up` of this user: their tunnels (what `stormtunnel status` shows) and
+// the commands of `stormtunnel tunnel up|down` and `reload`.
 import { readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SOCKET_PREFIX, SOCKET_SUFFIX, stateDir } from './paths.js';
-import type { ControlResponse, RunningUp } from './types.js';
+import type { ControlRequest, ControlResponse, RunningProcess, RunningUp } from './types.js';
 
 /** Largest answer accepted (a few hundred tunnels fit easily). */
 const MAX_RESPONSE = 4 * 1024 * 1024;
@@ -30,8 +31,25 @@ export async function queryRunningUp(
   return { processes, tunnels: processes.flatMap((p) => p.tunnels) };
 }
 
-async function ask(path: string, timeoutMs: number): Promise<RunningUp['processes'][number] | undefined> {
-  const result = await new Promise<{ stale: boolean; response?: ControlResponse }>((resolve) => {
+/** The running `up` processes of the config at `configPath` (its real path). */
+export async function runningUpsOf(
+  env: NodeJS.ProcessEnv,
+  configPath: string,
+  options: { timeoutMs?: number } = {},
+): Promise<RunningProcess[]> {
+  return ((await queryRunningUp(env, options))?.processes ?? []).filter((p) => p.config === configPath);
+}
+
+/**
+ * Sends one request to the socket at `path`. `stale`: nobody listens there (a crashed `up`); `response`
+ * undefined and not stale: it did not answer in time.
+ */
+export function sendControl(
+  path: string,
+  request: ControlRequest,
+  timeoutMs: number,
+): Promise<{ stale: boolean; response?: ControlResponse }> {
+  return new Promise((resolve) => {
     const socket = connect(path);
     let buf = '';
     const done = (r: { stale: boolean; response?: ControlResponse }) => {
@@ -41,7 +59,7 @@ async function ask(path: string, timeoutMs: number): Promise<RunningUp['processe
     };
     // Slow but alive: not stale, just not answering now.
     const timer = setTimeout(() => done({ stale: false }), timeoutMs);
-    socket.once('connect', () => socket.write(JSON.stringify({ op: 'status' }) + '\n'));
+    socket.once('connect', () => socket.write(JSON.stringify(request) + '\n'));
     socket.on('data', (d: Buffer) => {
       buf += d.toString('utf8');
       if (buf.length > MAX_RESPONSE) done({ stale: false });
@@ -57,8 +75,19 @@ async function ask(path: string, timeoutMs: number): Promise<RunningUp['processe
       done({ stale: err.code === 'ECONNREFUSED' || err.code === 'ENOENT' }),
     );
   });
+}
+
+async function ask(path: string, timeoutMs: number): Promise<RunningProcess | undefined> {
+  const result = await sendControl(path, { op: 'status' }, timeoutMs);
   if (result.stale) rmSync(path, { force: true });
   const r = result.response;
   if (!r?.ok) return undefined;
-  return { pid: r.pid, startedAt: r.startedAt, tunnels: r.tunnels };
+  return {
+    pid: r.pid,
+    startedAt: r.startedAt,
+    tunnels: r.tunnels,
+    socket: path,
+    ...(r.config ? { config: r.config } : {}),
+    ...(r.service ? { service: true } : {}),
+  };
 }

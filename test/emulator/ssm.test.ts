@@ -13,6 +13,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { decodeMessage } from '../../src/session-manager/frame.js';
+import { openDataChannel } from '../../src/session-manager/index.js';
+import { createServer, type AddressInfo } from 'node:net';
 import { adminFetch, deviceLogin, rejects, roleCredentials, ssmClient, type Creds } from './helpers.js';
 
 const test = suite<{ emu: RunningEmulator; admin: Creds; readOnly: Creds }>('ssm');
@@ -260,6 +262,64 @@ test('admin data-channel endpoints reach the agent session', async ({ emu, admin
   assert.is(r.status, 404);
   const list = await adminFetch(emu, 'GET', 'sessions');
   assert.is(list.json.sessions?.find((x) => x.sessionId === id)?.status, 'Terminated');
+});
+
+test('AWS-StartSSHSession: a Port session without type, basic mode on a mux agent, portNumber default 22', async ({
+  emu,
+  admin,
+}) => {
+  const ssm = ssmClient(emu, admin);
+  const start = (Parameters: Record<string, string[]>) =>
+    ssm.send(new StartSessionCommand({ Target: BASTION, DocumentName: 'AWS-StartSSHSession', Parameters }));
+  // Its only parameter is portNumber (the document has no localPortNumber).
+  const err = await rejects(start({ portNumber: ['22'], localPortNumber: ['0'] }));
+  assert.is(err.name, 'InvalidParameters');
+  assert.match(err.message, /localPortNumber.*AWS-StartSSHSession/);
+  const open = async (s: { SessionId?: string; StreamUrl?: string; TokenValue?: string }) =>
+    openDataChannel({
+      streamUrl: s.StreamUrl!,
+      tokenValue: s.TokenValue!,
+      clientId: 'test',
+      sessionId: s.SessionId!,
+    });
+  const byDefault = await open(await start({}));
+  assert.is(byDefault.sessionProperties.portNumber, '22');
+  await byDefault.terminate();
+
+  // A server that speaks first, like sshd: its greeting reaches the one stream, and what we send comes back.
+  const server = createServer((sock) => {
+    sock.write('SSH-2.0-test\r\n');
+    sock.pipe(sock);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const s = await start({ portNumber: [String(port)] });
+    const ch = await open(s);
+    try {
+      assert.is(ch.sessionProperties.type, undefined);
+      assert.is(ch.sessionProperties.portNumber, String(port));
+      assert.is(ch.mode, 'basic');
+      const stream = await ch.openStream();
+      let got = '';
+      const done = new Promise<void>((resolve) =>
+        stream.on('data', (d: Buffer) => {
+          got += d.toString();
+          if (got.endsWith('ping\n')) resolve();
+        }),
+      );
+      stream.write('ping\n');
+      await done;
+      assert.is(got, 'SSH-2.0-test\r\nping\n');
+      const agentSide = emu.admin.listSessions().find((x) => x.sessionId === s.SessionId);
+      assert.is(agentSide?.documentName, 'AWS-StartSSHSession');
+      assert.is((agentSide?.stats as { mode?: string } | undefined)?.mode, 'basic');
+    } finally {
+      await ch.terminate();
+    }
+  } finally {
+    server.close();
+  }
 });
 
 test('old agent version from settings is reported and used for new sessions', async ({ emu, admin }) => {

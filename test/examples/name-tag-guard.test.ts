@@ -43,7 +43,8 @@ test('bad options fail when the config loads, naming the option', () => {
     () => nameTagGuard({ productionAccounts: ['1234'] }),
     (err: unknown) =>
       err instanceof PluginOptionsError &&
-      err.message === 'plugin "name-tag-guard" options: productionAccounts.0: expected a 12-digit account id',
+      err.message ===
+        'plugin "name-tag-guard" options: productionAccounts[0]: expected a 12-digit account id',
   );
   assert.throws(() => nameTagGuard({ allowProduction: 'prod-db' } as never), /allowProduction: /);
 });

@@ -47,7 +47,7 @@ test('options are checked when the config loads', () => {
     () => officeHoursRetry({ hours: [18, 8] }),
     /options: hours: the start must be before the end/,
   );
-  assert.throws(() => officeHoursRetry({ days: ['someday'] } as never), /options: days\.0: /);
+  assert.throws(() => officeHoursRetry({ days: ['someday'] } as never), /options: days\[0\]: /);
 });
 
 test('office hours follow the time zone', () => {

@@ -431,13 +431,17 @@ export class AgentSessionImpl implements AgentSession {
 
   // ---- handshake ----
 
+  /** The port-forwarding documents set `type: LocalPortForwarding`; AWS-StartSSHSession does not. */
+  private get localPortForwarding(): boolean {
+    return this.opts.documentName !== 'AWS-StartSSHSession';
+  }
+
   private startHandshake(): void {
     this.handshake = 'requested';
     this.handshakeStart = process.hrtime.bigint();
-    const props: PortSessionProperties = {
-      portNumber: String(this.opts.portNumber),
-      type: 'LocalPortForwarding',
-    };
+    // AWS-StartSSHSession's properties carry only portNumber: no `type` (targets-and-services §4).
+    const props: PortSessionProperties = { portNumber: String(this.opts.portNumber) };
+    if (this.localPortForwarding) props.type = 'LocalPortForwarding';
     if (this.opts.localPortNumber !== undefined) props.localPortNumber = this.opts.localPortNumber;
     if (this.opts.documentName === 'AWS-StartPortForwardingSessionToRemoteHost') props.host = this.opts.host;
     this.seq.send(
@@ -472,7 +476,9 @@ export class AgentSessionImpl implements AgentSession {
       return;
     }
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.mode = agentUsesMux(this.opts.agentVersion, clientVersion) ? 'mux' : 'basic';
+    // The agent's port plugin muxes only LocalPortForwarding sessions; any other (SSH) is basic (§7).
+    this.mode =
+      this.localPortForwarding && agentUsesMux(this.opts.agentVersion, clientVersion) ? 'mux' : 'basic';
     if (this.mode === 'mux') this.setupSmux(clientVersion);
     this.handshake = 'complete';
     const ns = Number(process.hrtime.bigint() - this.handshakeStart);

@@ -35,7 +35,8 @@ export interface DataChannelRealism {
 
 export interface AgentSessionOptions extends Partial<DataChannelRealism> {
   sessionId: string;
-  documentName: 'AWS-StartPortForwardingSession' | 'AWS-StartPortForwardingSessionToRemoteHost';
+  documentName:
+    'AWS-StartPortForwardingSession' | 'AWS-StartPortForwardingSessionToRemoteHost' | 'AWS-StartSSHSession';
   /** Target port to dial. */
   portNumber: number;
   /** '127.0.0.1' for instance documents, the `host` parameter for remote-host. */
