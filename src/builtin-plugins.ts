@@ -6,6 +6,7 @@ import { profileCredentials } from '../plugins/profile-credentials/index.js';
 import { retry } from '../plugins/retry/index.js';
 import { sso, type SsoOptions } from '../plugins/sso/index.js';
 import { ssmTunnel } from '../plugins/ssm-tunnel/index.js';
+import { targets } from '../plugins/targets/index.js';
 import type { StormtunnelPlugin } from './engine/plugin.js';
 
 export interface BuiltinOptions {
@@ -14,5 +15,14 @@ export interface BuiltinOptions {
 
 export function builtinPlugins(options: BuiltinOptions = {}): StormtunnelPlugin[] {
   // Order matters for resolveCredentials: each answers only for its own profile types.
-  return [profileCredentials(), sso(options.sso), assumeRole(), keychain(), notify(), retry(), ssmTunnel()];
+  return [
+    profileCredentials(),
+    sso(options.sso),
+    assumeRole(),
+    keychain(),
+    notify(),
+    retry(),
+    targets(),
+    ssmTunnel(),
+  ];
 }

@@ -47,9 +47,11 @@ export function nameTagGuard(options?: NameTagGuardOptions): StormtunnelPlugin {
     name: NAME,
     apply(api) {
       api.hooks.beforeConnect.tapPromise(async (draft): Promise<Veto | undefined> => {
-        const selector = TAG.exec(draft.target);
+        // The built-in targets plugin resolves tag selectors before beforeConnect; the draft keeps what the
+        // config asked for. Without it (a custom plugin list), this guard resolves the selector itself.
+        const selector = TAG.exec(draft.resolution?.requested.target ?? draft.target);
         let instance: InstanceInformation | undefined;
-        if (selector) {
+        if (selector && TAG.test(draft.target)) {
           const [, key, value] = selector as unknown as [string, string, string];
           const found = await describe(api, draft, { Key: `tag:${key}`, Values: [value] });
           // Several matches: the first online one, as Session Manager can only reach those.

@@ -32,6 +32,14 @@ export async function probeTunnel(api: PluginApi, request: TunnelProbeRequest): 
     ];
   }
   const draft = request.connection.draft;
+  // An ECS task is no managed node (DescribeInstanceInformation does not list it): its resolution is the check.
+  if (draft.target.startsWith('ecs:')) {
+    const what = draft.resolution?.description ?? draft.target;
+    return [
+      { id: 'instance', status: 'pass', message: `${what} (ECS task)` },
+      ...(await probeSession(api, draft, draft.target)),
+    ];
+  }
   const instance = await probeInstance(api, draft, request.tunnel.target);
   if (instance.online === false) {
     const why = 'the instance is not online in this region';

@@ -105,9 +105,11 @@ export class Tunnel {
 
   status(): TunnelStatus {
     const c = this.deps.config;
-    const target = c.remoteHost
-      ? `${c.target} -> ${c.remoteHost}:${c.remotePort}`
-      : `${c.target}:${c.remotePort}`;
+    // Where sessions go once prepared (a Name, tag, ecs: or rds: target resolved), else what the config names.
+    const d = this.draft ?? c;
+    const target = d.remoteHost
+      ? `${d.target} -> ${d.remoteHost}:${d.remotePort}`
+      : `${d.target}:${d.remotePort}`;
     return {
       name: c.name,
       state: this.state,

@@ -21,6 +21,9 @@ const ENV_SUFFIX: Record<AwsServiceId, string> = {
   'sso-oidc': 'SSO_OIDC',
   sts: 'STS',
   ssm: 'SSM',
+  ec2: 'EC2',
+  ecs: 'ECS',
+  rds: 'RDS',
 };
 
 export function createAwsClientFactory(env: NodeJS.ProcessEnv = process.env): AwsClientFactory {
@@ -52,6 +55,18 @@ export function createAwsClientFactory(env: NodeJS.ProcessEnv = process.env): Aw
     async ssm(o) {
       const { SSMClient } = await import('@aws-sdk/client-ssm');
       return new SSMClient(base(o, 'ssm'));
+    },
+    async ec2(o) {
+      const { EC2Client } = await import('@aws-sdk/client-ec2');
+      return new EC2Client(base(o, 'ec2'));
+    },
+    async ecs(o) {
+      const { ECSClient } = await import('@aws-sdk/client-ecs');
+      return new ECSClient(base(o, 'ecs'));
+    },
+    async rds(o) {
+      const { RDSClient } = await import('@aws-sdk/client-rds');
+      return new RDSClient(base(o, 'rds'));
     },
   };
 }

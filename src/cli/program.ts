@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { packageVersion } from '../package-root.js';
 import type { RunAction } from './command.js';
 import { registerBackground } from './commands/background.js';
+import { registerAdd } from './commands/add.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfigure } from './commands/configure.js';
 import { registerCredentialProcess } from './commands/credential-process.js';
@@ -17,6 +18,8 @@ import { registerService } from './commands/service.js';
 import { registerSshProxy } from './commands/ssh-proxy.js';
 import { registerStatus } from './commands/status.js';
 import { registerTunnel } from './commands/tunnel.js';
+import { registerRdsToken } from './commands/rds-token.js';
+import { registerTargets } from './commands/targets.js';
 import { registerUp } from './commands/up.js';
 import type { CliIo, GlobalOptions } from './context.js';
 
@@ -88,5 +91,8 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerConfigure(program, run);
   registerSshProxy(program, run);
   registerForward(program, run);
+  registerTargets(program, run);
+  registerRdsToken(program, run);
+  registerAdd(program, run);
   return program;
 }

@@ -79,23 +79,49 @@ function fmtMs(ms: number): string {
 
 export const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/;
 const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-/** An instance or managed-node id, or a tag selector a plugin resolves (e.g. "tag:Name=bastion"). */
-const TARGET = /^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|tag:[^=\s]+=.+)$/;
-const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9a-fA-F:]+\]?$/;
+/**
+ * An instance or managed-node id; tag selectors ("tag:Name=bastion", several joined by ",tag:" are ANDed); a
+ * plain Name tag ("bastion"); an ECS task ("ecs:CLUSTER/SERVICE[/CONTAINER]", a task id instead of the
+ * service, or Session Manager's own "ecs:CLUSTER_TASK_RUNTIMEID"). The targets plugin resolves the names.
+ */
+const TARGET =
+  /^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|tag:[^=\s,]+=[^,]+(,tag:[^=\s,]+=[^,]+)*|ecs:[A-Za-z0-9_-]+\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?|ecs:[A-Za-z0-9-]+_[0-9a-f]{32}_\S+|[A-Za-z0-9][A-Za-z0-9 ._+@-]{0,254})$/;
+/** A host name, an IP address, or "rds:IDENTIFIER" (an RDS instance or Aurora cluster, resolved to its endpoint). */
+const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9a-fA-F:]+\]?$|^rds:[A-Za-z][A-Za-z0-9-]{0,62}$/;
 const BIND =
   /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|::1|::|localhost|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 
-export const tunnelSchema = z.strictObject({
-  name: matching(TUNNEL_NAME, 'a tunnel name of letters, digits, ".", "_" or "-"'),
-  profile: z.optional(matching(/^\S+$/, 'an AWS profile name')),
-  region: z.optional(matching(REGION, 'an AWS region like "us-east-1"')),
-  target: matching(TARGET, 'an instance id like "i-0123456789abcdef0" (or "tag:Name=value")'),
-  remotePort: port(false),
-  localPort: port(true),
-  remoteHost: z.optional(matching(HOST, 'a host name or IP address')),
-  bindAddress: z.optional(matching(BIND, 'a local IP address like "127.0.0.1"')),
-  autostart: z.optional(bool()),
-});
+export const tunnelSchema = z
+  .strictObject({
+    name: matching(TUNNEL_NAME, 'a tunnel name of letters, digits, ".", "_" or "-"'),
+    profile: z.optional(matching(/^\S+$/, 'an AWS profile name')),
+    region: z.optional(matching(REGION, 'an AWS region like "us-east-1"')),
+    target: matching(
+      TARGET,
+      'an instance id like "i-0123456789abcdef0", a Name like "bastion", "tag:Key=value" or "ecs:CLUSTER/SERVICE"',
+    ),
+    // Optional only with an rds: remoteHost (the database's port); checked below.
+    remotePort: z.optional(port(false)),
+    localPort: port(true),
+    remoteHost: z.optional(matching(HOST, 'a host name, an IP address or "rds:IDENTIFIER"')),
+    bindAddress: z.optional(matching(BIND, 'a local IP address like "127.0.0.1"')),
+    autostart: z.optional(bool()),
+    /** Which instance when a Name or tag selector matches several (default "newest"). */
+    pick: z.optional(
+      z.enum(['newest', 'random', 'only'], {
+        error: (i) => `expected "newest", "random" or "only", got ${show(i.input)}`,
+      }),
+    ),
+  })
+  .superRefine((t, ctx) => {
+    if (t.remotePort === undefined && !t.remoteHost?.startsWith('rds:'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['remotePort'],
+        message:
+          'expected a port number 1-65535, got nothing (only an "rds:" remoteHost may leave it to the database)',
+      });
+  });
 
 // Settings of single built-in plugins, declared once: each plugin's options schema spreads its shape (so
 // the option and its config shorthand accept the same values), and the config's `settings` is built from them.

@@ -14,14 +14,19 @@ export interface TunnelInput {
   profile?: string;
   /** Region of the target (default: the profile's region). */
   region?: string;
-  /** Instance id ("i-0123456789abcdef0"), or "tag:Name=value" for a plugin to resolve. */
+  /**
+   * Instance id ("i-0123456789abcdef0"), a Name tag ("bastion"), tag selectors ("tag:Name=web,tag:env=prod"),
+   * or an ECS task ("ecs:CLUSTER/SERVICE[/CONTAINER]"); names are resolved for every new session.
+   */
   target: string;
-  /** Port on the target (or on remoteHost, reached through the target). */
-  remotePort: number;
+  /** Port on the target (or on remoteHost); may be left out with an "rds:" remoteHost (the database's port). */
+  remotePort?: number;
   /** Local port; 0 picks a free one. */
   localPort: number;
-  /** Forward to this host through the target (AWS-StartPortForwardingSessionToRemoteHost). */
+  /** Forward to this host through the target (AWS-StartPortForwardingSessionToRemoteHost); "rds:IDENTIFIER" for a database's endpoint. */
   remoteHost?: string;
+  /** Which instance when a Name or tag selector matches several: "newest" (default), "random" per session, or "only" (several is an error). */
+  pick?: 'newest' | 'random' | 'only';
   /** Local address to listen on (default 127.0.0.1). */
   bindAddress?: string;
   /** Started by a plain `stormtunnel up` (default true). */

@@ -84,11 +84,13 @@ export function validateConfig(
       profile: r.data.profile,
       region: r.data.region,
       target: r.data.target,
-      remotePort: r.data.remotePort,
+      // 0: the database's port, filled when an rds: remoteHost is resolved (the schema allows no other 0).
+      remotePort: r.data.remotePort ?? 0,
       localPort: r.data.localPort,
       remoteHost: r.data.remoteHost,
       bindAddress: r.data.bindAddress ?? DEFAULT_BIND_ADDRESS,
       autostart: r.data.autostart ?? true,
+      ...(r.data.pick ? { pick: r.data.pick } : {}),
     });
   });
   const seenNames = new Map<string, number>();

@@ -28,7 +28,9 @@ export const checks = {
   profileName: (v) =>
     SECTION_NAME_RE.test(v) ? undefined : 'use letters, digits and _ - . @ + % : / (no spaces)',
   target: (v) =>
-    tunnelSchema.shape.target.safeParse(v).success ? undefined : 'an instance id like i-0123456789abcdef0',
+    tunnelSchema.shape.target.safeParse(v).success
+      ? undefined
+      : 'an instance id (i-0123456789abcdef0), a Name, tag:Key=value or ecs:CLUSTER/SERVICE',
   tunnelName: (v) =>
     tunnelSchema.shape.name.safeParse(v).success ? undefined : 'letters, digits, ".", "_" or "-", at most 63',
   remotePort: (v) => (portNumber(v, 1) === undefined ? 'a port number 1-65535' : undefined),

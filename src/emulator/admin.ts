@@ -3,6 +3,7 @@
 import { parseRealismValue, REALISM_KEYS } from './agent/index.js';
 import type { Emu } from './context.js';
 import { FaultError } from './faults.js';
+import { FleetError, replaceInstance, restartTask } from './fleet.js';
 import { parseJsonBody, sendJson, type Exchange } from './http.js';
 import { currentMfaCode } from './mfa.js';
 import { approveAuthorization, approveDeviceAuth, denyAuthorization, denyDeviceAuth } from './oidc.js';
@@ -200,6 +201,12 @@ export function createAdmin(emu: Emu, reset: () => Promise<void>): EmulatorAdmin
       }
       if (patch.agentVersion !== undefined) inst.agentVersion = patch.agentVersion;
     },
+    replaceInstance(instanceId) {
+      return fleet(() => replaceInstance(emu, instanceId));
+    },
+    restartTask(taskId) {
+      return fleet(() => restartTask(emu, taskId));
+    },
     mfaCode(serial: string) {
       const d = emu.store.state.mfaDevices.find((x) => x.serial === serial);
       if (!d) throw new AdminError(404, `no MFA device ${serial}`);
@@ -244,6 +251,17 @@ export function createAdmin(emu: Emu, reset: () => Promise<void>): EmulatorAdmin
   };
 }
 
+function fleet<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof FleetError) throw new AdminError(err.status, err.message);
+    throw err;
+  }
+}
+
+const ID_ROUTES = new Set(['sessions', 'instances', 'ecs-tasks']);
+
 /** HTTP face of the admin helpers. */
 export async function handleAdmin(emu: Emu, admin: EmulatorAdmin, ex: Exchange): Promise<void> {
   ex.service = 'admin';
@@ -258,7 +276,7 @@ export async function handleAdmin(emu: Emu, admin: EmulatorAdmin, ex: Exchange):
   const q = ex.url.searchParams;
   const s = (k: string) => (typeof body[k] === 'string' ? body[k] : (q.get(k) ?? undefined));
   const ok = (v: unknown = { ok: true }) => sendJson(ex, 200, v);
-  const key = `${method} ${parts[0] ?? ''}${parts.length > 1 && parts[0] !== 'sessions' && parts[0] !== 'instances' ? '/' + parts.slice(1).join('/') : ''}`;
+  const key = `${method} ${parts[0] ?? ''}${parts.length > 1 && !ID_ROUTES.has(parts[0] ?? '') ? '/' + parts.slice(1).join('/') : ''}`;
   try {
     switch (key) {
       case 'GET health':
@@ -318,8 +336,17 @@ export async function handleAdmin(emu: Emu, admin: EmulatorAdmin, ex: Exchange):
         return ok({ instances: emu.store.state.instances });
       case 'POST instances':
         if (!parts[1]) throw new AdminError(404, 'instance id missing');
+        if (parts[2] === 'replace') return ok(admin.replaceInstance(parts[1]));
         admin.setInstance(parts[1], body);
         return ok();
+      case 'GET ecs-tasks':
+        return ok({ ecsTasks: emu.store.state.ecsTasks });
+      case 'POST ecs-tasks':
+        if (!parts[1] || parts[2] !== 'restart')
+          throw new AdminError(404, 'use POST ecs-tasks/<taskId>/restart');
+        return ok(admin.restartTask(parts[1]));
+      case 'GET databases':
+        return ok({ databases: emu.store.state.databases });
       case 'GET mfa': {
         const serial = s('serial');
         if (!serial) throw new AdminError(400, 'serial is required');

@@ -1,5 +1,6 @@
-// Routing by request shape on one port: SSO OIDC and portal by path, STS by form `Action=`, SSM by
-// `x-amz-target`, the admin API under /_emulator/, and the browser pages.
+// Routing by request shape on one port: SSO OIDC and portal by path, SSM and ECS by `x-amz-target`, the
+// form-encoded services (STS, EC2, RDS) by the service of the SigV4 credential scope (AWS tells them apart
+// by host name; one endpoint for all has only the signature), the admin API under /_emulator/, the pages.
 import type { Emu } from './context.js';
 import { header, jsonRpcError, redirect, restJsonError, type Exchange } from './http.js';
 import { handleCreateToken, handleRegisterClient, handleStartDeviceAuthorization } from './oidc.js';
@@ -20,6 +21,9 @@ import {
   handleListAccounts,
   handleLogout,
 } from './portal.js';
+import { handleEc2 } from './ec2.js';
+import { ECS_TARGET_PREFIX, handleEcs } from './ecs.js';
+import { handleRds } from './rds.js';
 import { handleSsm } from './ssm.js';
 import { handleSts, stsAction } from './sts.js';
 import type { ServiceName } from './types.js';
@@ -56,6 +60,8 @@ export function route(ex: Exchange): Route | undefined {
   if (method === 'POST' && target) {
     const m = /^AmazonSSM\.(\w+)$/.exec(target);
     if (m) return aws('ssm', m[1] ?? 'Unknown', handleSsm);
+    if (target.startsWith(ECS_TARGET_PREFIX))
+      return aws('ecs', target.slice(ECS_TARGET_PREFIX.length), handleEcs);
     return aws('unknown', target, (_emu, e) =>
       jsonRpcError(e, 400, 'UnknownOperationException', `Unknown target ${target}`),
     );
@@ -90,6 +96,9 @@ export function route(ex: Exchange): Route | undefined {
     }
     const ctype = header(ex, 'content-type') ?? '';
     if (path === '/' && ctype.startsWith('application/x-www-form-urlencoded')) {
+      const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(header(ex, 'authorization') ?? '')?.[1];
+      if (scope === 'ec2') return aws('ec2', stsAction(ex), handleEc2);
+      if (scope === 'rds') return aws('rds', stsAction(ex), handleRds);
       return aws('sts', stsAction(ex), handleSts);
     }
     return { service: 'unknown', operation: 'Unknown', handle: notFound, faultable: false, logged: true };

@@ -5,6 +5,9 @@ import type { Emu } from './context.js';
 import { jsonRpcError, parseJsonBody, sendAmzJson, str, strArray, type Exchange } from './http.js';
 import { hexId, randomToken } from './ids.js';
 import { verifySigV4, type SigFailure } from './sigv4.js';
+import { ecsSessionTarget } from './ecs.js';
+import { instanceTags } from './ec2.js';
+import { vpcAddress } from './rds.js';
 import type { CredentialRecord } from './store.js';
 import type { EmulatorState } from './state.js';
 
@@ -97,11 +100,17 @@ function denied(ctx: Ctx, action: string, resource: string): boolean {
   return true;
 }
 
-/** Instances this caller can see: its account (unset account = first account) and the request's region. */
+/**
+ * Managed nodes this caller can see: its account (unset account = first account), the request's region, and
+ * running (Session Manager never returns stopped or terminated nodes).
+ */
 function visibleInstances(ctx: Ctx): Instance[] {
   const first = ctx.emu.store.state.accounts[0]?.accountId;
   return ctx.emu.store.state.instances.filter(
-    (i) => (i.accountId ?? first) === ctx.caller.principal.accountId && i.region === ctx.region,
+    (i) =>
+      (i.accountId ?? first) === ctx.caller.principal.accountId &&
+      i.region === ctx.region &&
+      i.state === 'running',
   );
 }
 
@@ -116,7 +125,10 @@ function startSession(ctx: Ctx): void {
       "1 validation error detected: Value null at 'target' failed to satisfy constraint: Member must not be null",
     );
   const documentName = str(body.DocumentName) ?? 'SSM-SessionManagerRunShell';
-  const resource = `arn:aws:ec2:${ctx.region}:${ctx.caller.principal.accountId}:instance/${target}`;
+  const ecsTask = /^ecs:([^_]+)_([0-9a-f]{32})_/.exec(target);
+  const resource = ecsTask
+    ? `arn:aws:ecs:${ctx.region}:${ctx.caller.principal.accountId}:task/${ecsTask[1]}/${ecsTask[2]}`
+    : `arn:aws:ec2:${ctx.region}:${ctx.caller.principal.accountId}:instance/${target}`;
   if (denied(ctx, 'ssm:StartSession', resource)) return;
   if (!(PORT_DOCUMENTS as readonly string[]).includes(documentName)) {
     return jsonRpcError(
@@ -128,9 +140,12 @@ function startSession(ctx: Ctx): void {
         : `Document with name ${documentName} does not exist.`,
     );
   }
-  const instance = visibleInstances(ctx).find((i) => i.instanceId === target);
-  if (!instance || instance.pingStatus !== 'Online')
-    return jsonRpcError(ex, 400, 'TargetNotConnected', `${target} is not connected.`);
+  // An ECS task's container (its exec agent) or a managed node; either way "not connected" when unreachable.
+  const instance = ecsTask
+    ? undefined
+    : visibleInstances(ctx).find((i) => i.instanceId === target && i.pingStatus === 'Online');
+  const node = ecsTask ? ecsSessionTarget(emu, ctx.caller, ctx.region, target) : instance;
+  if (!node) return jsonRpcError(ex, 400, 'TargetNotConnected', `${target} is not connected.`);
   const params = (body.Parameters ?? {}) as Record<string, unknown>;
   if (typeof params !== 'object' || Array.isArray(params)) {
     return jsonRpcError(ex, 400, 'InvalidParameters', 'Parameters must be a map of string lists');
@@ -175,9 +190,9 @@ function startSession(ctx: Ctx): void {
     sessionId,
     documentName: documentName as PortDocument,
     portNumber: port,
-    host: documentName === PORT_DOCUMENTS[1] ? (remoteHost ?? '') : instance.localAddress,
+    host: documentName === PORT_DOCUMENTS[1] ? vpcAddress(emu, remoteHost ?? '') : node.localAddress,
     ...(localPortNumber !== undefined ? { localPortNumber } : {}),
-    agentVersion: instance.agentVersion ?? emu.settings().agentVersion,
+    agentVersion: instance?.agentVersion ?? emu.settings().agentVersion,
     ...emu.dataChannel,
     token,
     onEvent: (event, detail) => onAgentEvent(emu, sessionId, event, detail),
@@ -354,8 +369,10 @@ function describeInstanceInformation(ctx: Ctx): void {
           return c.values.includes(i.agentVersion ?? settings.agentVersion);
         case 'ResourceType':
           return c.values.includes(i.instanceId.startsWith('mi-') ? 'ManagedInstance' : 'EC2Instance');
-        default:
-          return c.key === 'tag:Name' && c.values.includes(i.name);
+        default: {
+          const tag = c.key.startsWith('tag:') ? instanceTags(i)[c.key.slice(4)] : undefined;
+          return tag !== undefined && c.values.includes(tag);
+        }
       }
     });
   const all = visibleInstances(ctx).filter(matches);

@@ -75,6 +75,56 @@ const instanceSchema = z.object({
   ipAddress: z.string().default('10.0.0.10'),
   /** Where the agent dials for AWS-StartPortForwardingSession ("localhost" on the instance). */
   localAddress: z.string().default('127.0.0.1'),
+  /** EC2 state (DescribeInstances `instanceState/name`); only `running` instances are managed nodes. */
+  state: z
+    .enum(['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped'])
+    .default('running'),
+  /** EC2 tags besides Name (which is `name`). */
+  tags: z.record(z.string(), z.string()).default({}),
+  /** ISO time of the last launch; replacements get the emulator clock's time. */
+  launchTime: z.string().default('2026-01-05T09:00:00.000Z'),
+  /** An Auto Scaling group: tagged `aws:autoscaling:groupName`, replaced by admin `replaceInstance`. */
+  autoScalingGroup: z.string().optional(),
+});
+
+const ecsContainerSchema = z.object({
+  name: z.string().min(1),
+  /** The Docker container id; absent until the container started. */
+  runtimeId: z.string().optional(),
+  lastStatus: z.enum(['PENDING', 'RUNNING', 'STOPPED']).default('RUNNING'),
+  /** The ExecuteCommandAgent's lastStatus; `none` when the task has no exec agent. */
+  execAgent: z.enum(['PENDING', 'RUNNING', 'STOPPED', 'none']).default('RUNNING'),
+  /** Where the in-task agent dials for AWS-StartPortForwardingSession. */
+  localAddress: z.string().default('127.0.0.1'),
+});
+
+const ecsTaskSchema = z.object({
+  cluster: z.string().min(1),
+  taskId: z.string().regex(/^[0-9a-f]{32}$/, 'expected a 32-hex task id'),
+  /** The service that started the task (`group: service:NAME`); none for a standalone task. */
+  service: z.string().optional(),
+  accountId: accountId.optional(),
+  region: z.string().default('us-east-1'),
+  lastStatus: z.enum(['PROVISIONING', 'PENDING', 'RUNNING', 'STOPPED']).default('RUNNING'),
+  enableExecuteCommand: z.boolean().default(true),
+  launchType: z.enum(['FARGATE', 'EC2']).default('FARGATE'),
+  startedAt: z.string().default('2026-01-05T09:00:00.000Z'),
+  containers: z.array(ecsContainerSchema).min(1),
+});
+
+const databaseSchema = z.object({
+  /** DBInstanceIdentifier or DBClusterIdentifier. */
+  identifier: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'expected a DB identifier like orders-db'),
+  kind: z.enum(['instance', 'cluster']).default('instance'),
+  engine: z.string().default('postgres'),
+  accountId: accountId.optional(),
+  region: z.string().default('us-east-1'),
+  /** The endpoint's port (Endpoint.Port / Port). */
+  port: z.number().int().min(1).max(65535).default(5432),
+  status: z.string().default('available'),
+  iamAuth: z.boolean().default(true),
+  /** Where the endpoint name leads inside the emulated VPC (the agent dials it for ToRemoteHost). */
+  localAddress: z.string().default('127.0.0.1'),
 });
 
 const settingsShape = {
@@ -116,6 +166,8 @@ export const emulatorStateSchema = z.object({
   iamUsers: z.array(iamUserSchema),
   mfaDevices: z.array(mfaDeviceSchema),
   instances: z.array(instanceSchema),
+  ecsTasks: z.array(ecsTaskSchema).default([]),
+  databases: z.array(databaseSchema).default([]),
   settings: settingsSchema,
 });
 
@@ -217,6 +269,27 @@ export function seedState(): EmulatorState {
         region: 'us-east-1',
       },
     ],
+    ecsTasks: [
+      {
+        cluster: 'apps',
+        taskId: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+        service: 'api',
+        accountId: '111111111111',
+        region: 'us-east-1',
+        containers: [{ name: 'app', runtimeId: '0a1b2c3d4e5f60718293a4b5c6d7e8f9-1234567890' }],
+      },
+    ],
+    databases: [
+      { identifier: 'orders', accountId: '111111111111', region: 'us-east-1', port: 5432 },
+      {
+        identifier: 'orders-aurora',
+        kind: 'cluster',
+        engine: 'aurora-postgresql',
+        accountId: '111111111111',
+        region: 'us-east-1',
+        port: 5432,
+      },
+    ],
     settings: {},
   };
   return emulatorStateSchema.parse(raw);
@@ -267,6 +340,16 @@ function checkReferences(s: EmulatorState, source: string): void {
       throw new EmulatorStateError(`${source}: instances[${i}].accountId: unknown account ${inst.accountId}`);
     }
   });
+  for (const [key, list] of [
+    ['ecsTasks', s.ecsTasks],
+    ['databases', s.databases],
+  ] as const) {
+    list.forEach((item, i) => {
+      if (item.accountId && !accounts.has(item.accountId)) {
+        throw new EmulatorStateError(`${source}: ${key}[${i}].accountId: unknown account ${item.accountId}`);
+      }
+    });
+  }
   const serials = new Set(s.mfaDevices.map((d) => d.serial));
   s.iamRoles.forEach((r, i) => {
     if (r.mfaSerial && !serials.has(r.mfaSerial)) {

@@ -23,7 +23,8 @@ export interface EmulatorOptions extends Partial<DataChannelRealism> {
   logger?: (line: string) => void;
 }
 
-export type ServiceName = 'sso-oidc' | 'sso' | 'sts' | 'ssm' | 'pages' | 'admin' | 'data-channel' | 'unknown';
+export type ServiceName =
+  'sso-oidc' | 'sso' | 'sts' | 'ssm' | 'ec2' | 'ecs' | 'rds' | 'pages' | 'admin' | 'data-channel' | 'unknown';
 
 export interface RequestLogEntry {
   seq: number;
@@ -147,6 +148,13 @@ export interface EmulatorAdmin {
   advanceClock(ms: number): { offsetMs: number; now: string };
   setSettings(settings: EmulatorSettingsInput): void;
   setInstance(instanceId: string, patch: InstancePatch): void;
+  /**
+   * What an Auto Scaling group does on a health-check failure: the instance is terminated (its sessions end)
+   * and a new one with the same name, tags and group is launched, running and online. Returns the new id.
+   */
+  replaceInstance(instanceId: string): { instanceId: string };
+  /** What an ECS service does when a task dies: it stops (its sessions end), a new task runs. Returns its id. */
+  restartTask(taskId: string): { taskId: string };
   /** Current valid one-time code for an MFA device serial. */
   mfaCode(serial: string): string;
   listSessions(): SessionSummary[];

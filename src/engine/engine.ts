@@ -21,7 +21,7 @@ import { runWithRecovery } from './recovery.js';
 import { EXIT_GUARD_TIMEOUT_MS, exitGuard } from './exit-guard.js';
 import { Scheduler } from './scheduler.js';
 import { ServiceRegistry } from './service-registry.js';
-import { isInstanceId, unresolvedTargetError } from './target.js';
+import { isSessionTarget, isSymbolicHost, unresolvedHostError, unresolvedTargetError } from './target.js';
 import { placeTunnel, selectTunnels, type TunnelDefaults } from './tunnel-selection.js';
 import type {
   Clock,
@@ -228,10 +228,24 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         purpose: { kind: 'tunnel', tunnel: draft.tunnel },
         chain: [],
       });
+      // Resolved for every new session (prepare runs per session), so a replaced instance or task is
+      // followed; before beforeConnect, so guards judge the target the session really goes to.
+      if (!isSessionTarget(draft.target) || isSymbolicHost(draft.remoteHost) || draft.remotePort === 0) {
+        const requested = { target: draft.target, remoteHost: draft.remoteHost };
+        const resolved = await hooks.resolveTarget.promise(draft);
+        if (resolved) {
+          draft.target = resolved.target;
+          if (resolved.remoteHost !== undefined) draft.remoteHost = resolved.remoteHost;
+          if (resolved.remotePort !== undefined) draft.remotePort = resolved.remotePort;
+          draft.resolution = { requested, description: resolved.description };
+        }
+      }
       const veto = await hooks.beforeConnect.promise(draft);
       if (veto) throw new ConnectionVetoedError(draft.tunnel, vetoPlugin(veto) ?? 'unknown', veto.reason);
       // Before Session Manager sees it: it would answer a tag selector with a misleading "not connected".
-      if (!isInstanceId(draft.target)) throw unresolvedTargetError(draft.tunnel, draft.target);
+      if (!isSessionTarget(draft.target)) throw unresolvedTargetError(draft.tunnel, draft.target);
+      if (isSymbolicHost(draft.remoteHost) || draft.remotePort === 0)
+        throw unresolvedHostError(draft.tunnel, draft.remoteHost);
       return draft;
     },
 

@@ -20,6 +20,7 @@ import type {
   TokenEvent,
   TunnelSet,
   ProbeStep,
+  ResolvedTarget,
   StreamOpenRequest,
   StreamSession,
   TunnelProbeRequest,
@@ -40,6 +41,14 @@ export function createHooks() {
     resolveCredentials: new AsyncSeriesBailHook<[CredentialRequest], Credentials | undefined>(
       ['request'],
       'resolveCredentials',
+    ),
+    /**
+     * Turns a target people named (a Name or tag selector, an ECS service, an `rds:` host) into the one
+     * sessions go to; asked for every new session, so a replaced instance or task is followed. First answer wins.
+     */
+    resolveTarget: new AsyncSeriesBailHook<[ConnectDraft], ResolvedTarget | undefined>(
+      ['draft'],
+      'resolveTarget',
     ),
     /** Plugins amend the draft in place; returning a Veto stops the connection. */
     beforeConnect: new AsyncSeriesBailHook<[ConnectDraft], Veto | undefined>(['draft'], 'beforeConnect'),

@@ -37,11 +37,14 @@ export interface TunnelConfig {
   profile: string | undefined;
   region: string | undefined;
   target: string;
+  /** 0 only with an `rds:` remoteHost: the database's port, filled when the target is resolved. */
   remotePort: number;
   localPort: number;
   remoteHost: string | undefined;
   bindAddress: string;
   autostart: boolean;
+  /** Which instance when a Name or tag selector matches several (the targets plugin; default newest). */
+  pick?: 'newest' | 'random' | 'only';
 }
 
 export interface PluginApi {

@@ -1,5 +1,8 @@
 // Public types of the engine: what hooks receive and return, the plugin API, and the services plugins use.
 // Plugin authors import these from 'stormtunnel'.
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SSOClient } from '@aws-sdk/client-sso';
 import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
@@ -62,6 +65,29 @@ export interface ConnectDraft {
   credentials: Credentials | undefined;
   /** Free-form notes a plugin can leave for later plugins (e.g. the tag it matched). */
   annotations: Record<string, unknown>;
+  /** Set by the engine when resolveTarget answered: what the config named and what it became. */
+  resolution?: TargetResolution;
+}
+
+/**
+ * A resolveTarget tap's answer: where sessions of this connection really go. The engine writes it into the
+ * draft (target, remoteHost, remotePort) before beforeConnect, so guards see the real target.
+ */
+export interface ResolvedTarget {
+  /** The Session Manager target: an instance or managed-node id, or `ecs:<cluster>_<taskId>_<runtimeId>`. */
+  target: string;
+  /** The real host, when the config's remoteHost was symbolic (`rds:IDENTIFIER`). */
+  remoteHost?: string;
+  /** The real port, when the config left it to the resolved resource (an `rds:` host without remotePort). */
+  remotePort?: number;
+  /** One line for people: what was looked for and what was chosen, e.g. `tag:Name=web: i-0abc (newest of 2)`. */
+  description: string;
+}
+
+/** What the engine records on the draft after resolveTarget: the configured names and the answer's line. */
+export interface TargetResolution {
+  requested: { target: string; remoteHost: string | undefined };
+  description: string;
 }
 
 /** Returned by a beforeConnect tap to stop the connection. */
@@ -404,7 +430,7 @@ export interface Notifier {
   clear(key: string): void;
 }
 
-export type AwsServiceId = 'sso' | 'sso-oidc' | 'sts' | 'ssm';
+export type AwsServiceId = 'sso' | 'sso-oidc' | 'sts' | 'ssm' | 'ec2' | 'ecs' | 'rds';
 
 export interface AwsClientOptions {
   region: string;
@@ -419,6 +445,9 @@ export interface AwsClientFactory {
   ssoOidc(options: AwsClientOptions): Promise<SSOOIDCClient>;
   sts(options: AwsClientOptions): Promise<STSClient>;
   ssm(options: AwsClientOptions): Promise<SSMClient>;
+  ec2(options: AwsClientOptions): Promise<EC2Client>;
+  ecs(options: AwsClientOptions): Promise<ECSClient>;
+  rds(options: AwsClientOptions): Promise<RDSClient>;
 }
 
 export interface Prompt {

@@ -226,9 +226,19 @@ const CASES: [string, Record<string, string>, string | RegExp, string?][] = [
     'stormtunnel.config.json: tunnels[1].localPort: 15432 is already used by tunnel "db"; pick another port or 0 for a free one',
   ],
   [
-    'a target that is not an instance id',
-    json({ tunnels: [t({ target: 'db-server' })] }),
-    'stormtunnel.config.json: tunnels[0].target: expected an instance id like "i-0123456789abcdef0" (or "tag:Name=value"), got "db-server"',
+    'a tag selector without a value',
+    json({ tunnels: [t({ target: 'tag:Name' })] }),
+    'stormtunnel.config.json: tunnels[0].target: expected an instance id like "i-0123456789abcdef0", a Name like "bastion", "tag:Key=value" or "ecs:CLUSTER/SERVICE", got "tag:Name"',
+  ],
+  [
+    'no remotePort with a plain remoteHost',
+    json({ tunnels: [{ name: 'db', target: 'bastion', remoteHost: 'db.internal', localPort: 2 }] }),
+    'stormtunnel.config.json: tunnels[0].remotePort: expected a port number 1-65535, got nothing (only an "rds:" remoteHost may leave it to the database)',
+  ],
+  [
+    'an unknown pick',
+    json({ tunnels: [t({ target: 'web', pick: 'oldest' })] }),
+    'stormtunnel.config.json: tunnels[0].pick: expected "newest", "random" or "only", got "oldest"',
   ],
   [
     'a malformed region',
@@ -253,7 +263,7 @@ const CASES: [string, Record<string, string>, string | RegExp, string?][] = [
   [
     'a tunnel with no target',
     json({ tunnels: [{ name: 'db', remotePort: 1, localPort: 2 }] }),
-    'stormtunnel.config.json: tunnels[0].target: expected an instance id like "i-0123456789abcdef0" (or "tag:Name=value"), got nothing',
+    'stormtunnel.config.json: tunnels[0].target: expected an instance id like "i-0123456789abcdef0", a Name like "bastion", "tag:Key=value" or "ecs:CLUSTER/SERVICE", got nothing',
   ],
   [
     'tunnels that are not a list',

@@ -65,7 +65,10 @@ test('tag:Name=bastion becomes the instance id, with the tunnel credentials and 
     const db = await t.connect({ tunnel: 'db', profile: 'ci', target: 'tag:Name=db-proxy' });
     assert.is(db.target, 'i-0fedcba9876543210');
     const ops = emu.emulator.requests().map((r) => r.operation);
-    assert.is(ops.filter((o) => o === 'DescribeInstanceInformation').length, 2);
+    // The built-in targets plugin resolved each selector (DescribeInstances, then Session Manager's view of
+    // the match); the guard then looked the resolved id up once per connection.
+    assert.is(ops.filter((o) => o === 'DescribeInstances').length, 2);
+    assert.is(ops.filter((o) => o === 'DescribeInstanceInformation').length, 4);
     // Static keys carry no account id: the plugin asked STS once per connection.
     assert.is(ops.filter((o) => o === 'GetCallerIdentity').length, 2);
   } finally {
@@ -73,16 +76,26 @@ test('tag:Name=bastion becomes the instance id, with the tunnel credentials and 
   }
 });
 
-test('a selector that matches nothing is a veto that says so', async () => {
+test('a selector that matches nothing stops before the guard, in one line from the targets plugin', async () => {
   const t = await createTestEngine({ builtins: true, plugins: [nameTagGuard()] });
+  const failure = async (p: Promise<unknown>): Promise<string> => {
+    try {
+      await p;
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('expected a failure');
+  };
   try {
-    const veto = await vetoOf(t.connect({ tunnel: 'web', profile: 'ci', target: 'tag:Name=nope' }));
     assert.is(
-      veto.message,
-      'tunnel "web" was stopped by plugin "name-tag-guard": no instance with tag Name=nope is known to Session Manager in us-east-1',
+      await failure(t.connect({ tunnel: 'web', profile: 'ci', target: 'tag:Name=nope' })),
+      'tunnel "web": no instance with tag Name=nope in us-east-1 is running and online in Session Manager; found no instance with that tag',
     );
     // The emulator only shows an account's own instances in the signing region.
-    await vetoOf(t.connect({ tunnel: 'web', profile: 'ci', target: 'tag:Name=west-app' }));
+    assert.match(
+      await failure(t.connect({ tunnel: 'web', profile: 'ci', target: 'tag:Name=west-app' })),
+      /^tunnel "web": no instance with tag Name=west-app in us-east-1 /,
+    );
     const west = await t.connect({
       tunnel: 'web',
       profile: 'ci',
@@ -145,8 +158,8 @@ test('through startTunnels (what `up` runs): a tag target carries bytes; a produ
   const set = await t.startTunnels();
   try {
     const [web] = await waitForTunnels(set, ['web']);
-    // The status shows the target as configured; the resolved id is in the draft (and the audit log).
-    assert.is(web!.target, `tag:Name=bastion:${echoPort}`);
+    // The status shows where sessions go: the id the selector resolved to.
+    assert.is(web!.target, `i-0123456789abcdef0:${echoPort}`);
     const [host, port] = [web!.localAddress!.split(':')[0]!, Number(web!.localAddress!.split(':')[1])];
     const reply = await new Promise<string>((resolve, reject) => {
       const s = connect(port, host, () => s.write('ping through the tag'));

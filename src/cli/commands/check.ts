@@ -237,7 +237,7 @@ function printHuman(out: NodeJS.WritableStream, subjects: CheckSubject[]): void 
   for (const s of subjects) {
     const where =
       s.kind === 'tunnel'
-        ? `tunnel "${s.name}" (profile ${s.profile}, ${s.region}, ${s.target} port ${s.remotePort}${s.remoteHost ? ` on ${s.remoteHost}` : ''})`
+        ? `tunnel "${s.name}" (profile ${s.profile}, ${s.region}, ${s.target} port ${s.remotePort || "(the database's)"}${s.remoteHost ? ` on ${s.remoteHost}` : ''})`
         : `profile "${s.name}" (${s.region})`;
     out.write(`${where}\n`);
     for (const c of s.checks) {

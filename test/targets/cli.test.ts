@@ -1,0 +1,142 @@
+// The commands built on target resolution, as the real binary against the emulator: `targets` (table and
+// JSON against its schema), `rds-token` (signed for the database's real endpoint), and `add` (the picker
+// writes a tunnel into a config with comments, and `check` finds it working).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { SEED_STATIC_ACCESS_KEY_ID } from '../../src/emulator/state.js';
+import type { AwsHome } from '../helpers/aws-home.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { validate, type Schema } from '../helpers/json-schema.js';
+import { staticKeysHome } from '../tunnels/helpers.js';
+
+const test = suite('targets: commands');
+let emu: RunningEmulator;
+let home: AwsHome;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+test.before(async () => {
+  emu = await startEmulator({ port: 0 });
+  home = staticKeysHome(emu);
+  dir = mkdtempSync(join(tmpdir(), 'stormtunnel-targets-cli-'));
+  env = { ...home.env, XDG_STATE_HOME: join(dir, 'state'), STORMTUNNEL_LOG_LEVEL: 'warn' };
+});
+test.after(async () => {
+  await emu.close();
+  home.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('targets: Name, id, platform, agent and ping of every node; --json is data', async () => {
+  const table = await runCli(['targets'], { env, cwd: dir });
+  assert.is(table.code, 0, table.stderr);
+  const lines = table.stdout.trim().split('\n');
+  assert.match(lines[0] ?? '', /^NAME\s+ID\s+PLATFORM\s+AGENT\s+PING$/);
+  assert.match(table.stdout, /bastion\s+i-0123456789abcdef0\s+Amazon Linux\s+3\.3\.1957\.0\s+Online/);
+  assert.match(table.stdout, /offline-box\s+i-0deadbeefdeadbeef\s+.*ConnectionLost/);
+  assert.not.match(table.stdout, /west-app|prod-bastion/, 'other regions and accounts are not listed');
+
+  const r = await runCli(['targets', '--json'], { env, cwd: dir });
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { nodes: { id: string; name: string | null }[] };
+  const schema = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'schemas', 'targets.schema.json'), 'utf8'),
+  ) as Schema;
+  assert.equal(validate(schema, out), []);
+  assert.equal(
+    out.nodes.map((n) => [n.name, n.id]),
+    [
+      ['bastion', 'i-0123456789abcdef0'],
+      ['db-proxy', 'i-0fedcba9876543210'],
+      ['offline-box', 'i-0deadbeefdeadbeef'],
+    ],
+  );
+});
+
+test('rds-token: a token for the real endpoint and port, never for 127.0.0.1; a tunnel without rds: is refused', async () => {
+  const config = join(dir, 'rds.config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      tunnels: [
+        { name: 'orders', target: 'bastion', remoteHost: 'rds:orders', localPort: 0 },
+        { name: 'plain', target: 'bastion', remotePort: 22, localPort: 0 },
+      ],
+    }),
+  );
+  const r = await runCli(['--config', config, 'rds-token', 'orders', '--user', 'app'], { env, cwd: dir });
+  assert.is(r.code, 0, r.stderr);
+  const token = r.stdout.trim();
+  assert.ok(token.startsWith('orders.c0emulator01.us-east-1.rds.amazonaws.com:5432/?'), token);
+  const q = new URLSearchParams(token.slice(token.indexOf('?') + 1));
+  assert.is(q.get('Action'), 'connect');
+  assert.is(q.get('DBUser'), 'app');
+  assert.match(
+    q.get('X-Amz-Credential') ?? '',
+    new RegExp(`^${SEED_STATIC_ACCESS_KEY_ID}/\\d{8}/us-east-1/rds-db/aws4_request$`),
+  );
+  assert.is(q.get('X-Amz-Expires'), '900');
+  assert.match(q.get('X-Amz-Signature') ?? '', /^[0-9a-f]{64}$/);
+
+  const plain = await runCli(['--config', config, 'rds-token', 'plain', '--user', 'app'], { env, cwd: dir });
+  assert.is(plain.code, 2);
+  assert.match(plain.stderr, /tunnel "plain" has no rds: remoteHost/);
+});
+
+test('check: what each name resolved to, and a name that resolves to nothing as one failed check', async () => {
+  const config = join(dir, 'check.config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      tunnels: [
+        { name: 'api', target: 'ecs:apps/api', remotePort: 80, localPort: 0 },
+        { name: 'nope', target: 'tag:Name=nope', remotePort: 80, localPort: 0 },
+        { name: 'db', target: 'bastion', remoteHost: 'rds:orders', localPort: 0 },
+      ],
+    }),
+  );
+  const r = await runCli(['--config', config, 'check'], { env, cwd: dir });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  const out = r.stdout;
+  assert.match(
+    out,
+    /instance: ecs:apps\/api: task 0a1b2c3d4e5f60718293a4b5c6d7e8f9 container app, the only match in us-east-1 \(ECS task\)/,
+  );
+  assert.match(
+    out,
+    /instance: tunnel "nope": no instance with tag Name=nope in us-east-1 is running and online in Session Manager; found no instance with that tag\n/,
+  );
+  assert.match(
+    out,
+    /tunnel "db" \(profile default, us-east-1, bastion port \(the database's\) on rds:orders\)/,
+  );
+  assert.match(out, /instance: i-0123456789abcdef0 \(bastion\) for bastion is online/);
+  assert.match(out, /port 5432 on orders\.c0emulator01\.us-east-1\.rds\.amazonaws\.com/);
+  assert.match(out, /1 of 12 checks failed, 2 skipped/);
+});
+
+test('add: the picker (numbered when stdin is no terminal) writes a tunnel, comments kept, and it works', async () => {
+  const config = join(dir, 'stormtunnel.config.ts');
+  writeFileSync(config, `// Team tunnels: this comment stays.\nexport default {\n  tunnels: [],\n};\n`);
+  // One answer: the numbered picker loses lines that arrive before its next question (piped input).
+  const r = await runCli(['--config', config, 'add', '--remote-port', '22', '--local-port', '0'], {
+    env,
+    cwd: dir,
+    input: '2\n',
+  });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /Target:\n\s+1\. bastion/);
+  assert.match(r.stdout, /tunnel "db-proxy" \(db-proxy port 22\) added to /);
+  const text = readFileSync(config, 'utf8');
+  assert.ok(text.startsWith('// Team tunnels: this comment stays.\n'), text);
+  assert.match(text, /target: 'db-proxy'/);
+  const check = await runCli(['--config', config, 'check', '--tunnel', 'db-proxy'], { env, cwd: dir });
+  assert.is(check.code, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /i-0fedcba9876543210/);
+});
+
+test.run();
