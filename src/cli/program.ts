@@ -15,6 +15,7 @@ import { registerPlugins } from './commands/plugins.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRoles } from './commands/roles.js';
 import { registerService } from './commands/service.js';
+import { registerSshConfig } from './commands/ssh-config.js';
 import { registerSshProxy } from './commands/ssh-proxy.js';
 import { registerStatus } from './commands/status.js';
 import { registerTunnel } from './commands/tunnel.js';
@@ -90,6 +91,7 @@ Logging: STORMTUNNEL_LOG_LEVEL=debug|info|warn|error, or --verbose.`,
   registerService(program, run);
   registerConfigure(program, run);
   registerSshProxy(program, run);
+  registerSshConfig(program, run);
   registerForward(program, run);
   registerTargets(program, run);
   registerRdsToken(program, run);
