@@ -14,6 +14,7 @@ const optionsSchema = z.strictObject({
   reconnectDelay: z.optional(duration({ min: 100, max: 600_000 })),
   connectionWait: z.optional(duration({ min: 100, max: 600_000 })),
   stableAfter: z.optional(duration({ min: 100, max: 3_600_000 })),
+  poolIdle: z.optional(duration({ min: 100, max: 3_600_000 })),
   dataChannel: z.optional(
     z.strictObject({
       pingInterval: z.optional(duration({ min: 100, max: 600_000 })),
@@ -31,6 +32,7 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
     connectionWaitMs: opts.connectionWait ?? 30_000,
     wakeCheckMs: 3000,
     stableAfterMs: opts.stableAfter ?? 30_000,
+    poolIdleMs: opts.poolIdle ?? 60_000,
     pingIntervalMs: opts.dataChannel?.pingInterval ?? 5000,
     deadAfterMs: opts.dataChannel?.deadAfter ?? 20_000,
     maxPayloadBytes: opts.dataChannel?.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,

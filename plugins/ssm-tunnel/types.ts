@@ -19,6 +19,11 @@ export interface SsmTunnelOptions {
    * sooner continues the outage it started in, so a session that dies at once is not restarted in a loop.
    */
   stableAfter?: DurationInput;
+  /**
+   * An extra session of a tunnel's pool (see `maxSessions`) that carried no connection for this long is
+   * ended (default "60s"); the tunnel's first session stays.
+   */
+  poolIdle?: DurationInput;
   /** Data-channel tuning. */
   dataChannel?: {
     /** WebSocket ping period (default "5s"). */
@@ -47,6 +52,7 @@ export interface ResolvedSsmTunnelOptions {
   /** After a wake, how long a data channel has to answer a ping before it is resumed. */
   wakeCheckMs: number;
   stableAfterMs: number;
+  poolIdleMs: number;
   pingIntervalMs: number;
   deadAfterMs: number;
   maxPayloadBytes: number;

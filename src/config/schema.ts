@@ -59,6 +59,15 @@ function bool() {
   });
 }
 
+/** Sessions per tunnel: 16 is as far as the pool is measured (docs/performance.md). */
+function sessionCount() {
+  return z.unknown().transform((v, ctx) => {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 16) return v;
+    ctx.addIssue({ code: 'custom', message: `expected a whole number of sessions 1-16, got ${show(v)}` });
+    return z.NEVER;
+  });
+}
+
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'string') return JSON.stringify(v);
@@ -95,6 +104,7 @@ export const tunnelSchema = z.strictObject({
   remoteHost: z.optional(matching(HOST, 'a host name or IP address')),
   bindAddress: z.optional(matching(BIND, 'a local IP address like "127.0.0.1"')),
   autostart: z.optional(bool()),
+  maxSessions: z.optional(sessionCount()),
 });
 
 const retrySchema = z.strictObject({
@@ -120,6 +130,7 @@ export const settingsSchema = z.strictObject({
   keychain: z.optional(bool()),
   shareWithAwsCli: z.optional(bool()),
   notifications: z.optional(bool()),
+  maxSessions: z.optional(sessionCount()),
 });
 
 export const configSchema = z.strictObject({

@@ -111,6 +111,7 @@ export function validateConfig(
       remoteHost: r.data.remoteHost,
       bindAddress: r.data.bindAddress ?? DEFAULT_BIND_ADDRESS,
       autostart: r.data.autostart ?? true,
+      ...(r.data.maxSessions !== undefined ? { maxSessions: r.data.maxSessions } : {}),
     });
   });
   const seenNames = new Map<string, number>();
@@ -150,6 +151,7 @@ export function validateConfig(
     keychain: s.keychain ?? d.keychain,
     shareWithAwsCli: s.shareWithAwsCli ?? d.shareWithAwsCli,
     notifications: s.notifications ?? d.notifications,
+    ...(s.maxSessions !== undefined ? { maxSessions: s.maxSessions } : {}),
   };
   if (settings.retry.baseDelayMs > settings.retry.maxDelayMs) {
     problems.push('settings.retry.baseDelay: must not be larger than settings.retry.maxDelay');

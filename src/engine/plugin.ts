@@ -41,6 +41,8 @@ export interface TunnelConfig {
   remoteHost: string | undefined;
   bindAddress: string;
   autostart: boolean;
+  /** Sessions this tunnel may run at once (undefined: `settings.maxSessions`). */
+  maxSessions?: number;
 }
 
 export interface PluginApi {
