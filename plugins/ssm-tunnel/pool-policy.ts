@@ -3,6 +3,17 @@
 // One session carries at most ~0.5-1 MB/s whatever the client does (the agent sends 1024 bytes, then
 // sleeps 1 ms; protocol §8-§9): parallel sessions are the only way past that ceiling.
 
+/** Sessions per tunnel when neither the tunnel nor `settings` says: about 4x one session's ceiling. */
+export const DEFAULT_MAX_SESSIONS = 4;
+
+/** A tunnel's cap: its own `maxSessions`, else `settings.maxSessions`, else the default. */
+export function maxSessionsOf(
+  api: { settings: { maxSessions?: number } },
+  tunnel: { maxSessions?: number },
+): number {
+  return tunnel.maxSessions ?? api.settings.maxSessions ?? DEFAULT_MAX_SESSIONS;
+}
+
 /** A connection counts as busy for this long after it opened or last moved a byte. */
 export const ACTIVE_WINDOW_MS = 1000;
 /**

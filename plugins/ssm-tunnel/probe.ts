@@ -10,6 +10,7 @@ import {
 import type { PluginApi } from '../../src/engine/plugin.js';
 import type { ConnectDraft, ProbeStep, TunnelProbeRequest } from '../../src/engine/types.js';
 import { documentFor } from './documents.js';
+import { maxSessionsOf } from './pool-policy.js';
 
 const skip = (id: string, why: string): ProbeStep => ({ id, status: 'skip', message: `skipped: ${why}` });
 const failure = (id: string, error: unknown, note = ''): ProbeStep => ({
@@ -38,7 +39,16 @@ export async function probeTunnel(api: PluginApi, request: TunnelProbeRequest): 
     const why = 'the instance is not online in this region';
     return [instance.step, skip('start-session', why), skip('end-session', why)];
   }
-  return [instance.step, ...(await probeSession(api, draft, instance.instanceId ?? draft.target))];
+  const steps = await probeSession(api, draft, instance.instanceId ?? draft.target);
+  const start = steps.find((s) => s.id === 'start-session' && s.status === 'pass');
+  if (start) start.message += `; ${poolNote(maxSessionsOf(api, request.tunnel))}`;
+  return [instance.step, ...steps];
+}
+
+/** What the tunnel's pool means for the account's records, and how to turn it off. */
+function poolNote(maxSessions: number): string {
+  if (maxSessions <= 1) return '`up` runs one session for this tunnel (maxSessions: 1)';
+  return `\`up\` may run up to ${maxSessions} sessions for this tunnel when connections are busy, each one StartSession in Session Manager history and CloudTrail (maxSessions: 1 keeps one)`;
 }
 
 /** DescribeInstanceInformation for the instance id the connection goes to (after beforeConnect, as `up`). */

@@ -8,11 +8,9 @@ import type {
   TunnelStatus,
 } from '../../src/engine/types.js';
 import { sharedGarbagePacer } from '../../src/memory/garbage-pacer.js';
+import { maxSessionsOf } from './pool-policy.js';
 import { Tunnel } from './tunnel.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
-
-/** Sessions per tunnel when neither the tunnel nor `settings` says (issue 19: ~4x one session's ceiling). */
-export const DEFAULT_MAX_SESSIONS = 4;
 
 /** One id per process, as the reference client does (the agent sees it in the open JSON). */
 const CLIENT_ID = randomUUID();
@@ -40,7 +38,7 @@ export class RunningTunnels implements TunnelSet {
           clientId: CLIENT_ID,
           onChange: (c) => this.changed(c),
           traffic: sharedGarbagePacer(),
-          maxSessions: config.maxSessions ?? api.settings.maxSessions ?? DEFAULT_MAX_SESSIONS,
+          maxSessions: maxSessionsOf(api, config),
         }),
     );
   }
