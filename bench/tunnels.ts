@@ -18,7 +18,7 @@
 // BENCH_ONLY=realistic,throughput,ready,rss runs only those parts (`paced` is an old name of `realistic`);
 // soak (a long run: BENCH_SOAK_ROUNDS rounds of 200 connections, RSS after each) runs only when named, and
 // so does pool (sessions per tunnel, realistic emulator: BENCH_POOL_MIB per connection, default 8, and a
-// BENCH_POOL_BULK_MIB download, default 64, for the first byte of small requests beside it).
+// BENCH_POOL_BULK_MIB download, default 64, 0 to skip, for the first byte of small requests beside it).
 // BENCH_CONFIG=ts|mjs picks the config's format (default: .mjs with BENCH_BUILT, .ts from source);
 // BENCH_NODE_ARGS='--heap-prof ...' goes to `up`'s Node.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -620,11 +620,22 @@ if (ONLY?.includes('pool')) {
     await Promise.all(Array.from({ length: n }, () => download(port, len)));
     return (n * len) / 1e6 / ((performance.now() - t0) / 1000);
   };
+  /** CPU seconds of the `up` process and of this one (emulator), and wall seconds, while `f` runs. */
+  let usage = { up: 0, emulator: 0, wall: 0 };
   const withUp = async <T>(sessions: number, f: (port: number) => Promise<T>) => {
     const u = up(poolCfg(sessions), 1);
     try {
       const before = starts();
-      const out = await f((await u.ready).get('db')!);
+      const port = (await u.ready).get('db')!;
+      const pid = upPid(u.child.pid!);
+      const [c0, b0, t0] = [cpuSeconds(pid), process.cpuUsage(), performance.now()];
+      const out = await f(port);
+      const b = process.cpuUsage(b0);
+      usage = {
+        up: cpuSeconds(pid) - c0,
+        emulator: (b.user + b.system) / 1e6,
+        wall: (performance.now() - t0) / 1000,
+      };
       return { out, startSessions: starts() - before };
     } finally {
       await u.stop();
@@ -633,19 +644,27 @@ if (ONLY?.includes('pool')) {
   const one = (await withUp(1, (port) => download(port, perConn))).out;
   say(`POOL (realistic emulator, client defaults), ${perConn / 1048576} MiB per connection; load ${load()}`);
   say(`  one connection, one session (maxSessions 1)      ${one.toFixed(3)} MB/s  = the session figure`);
-  for (const [sessions, conns] of [
-    [1, 8],
-    [4, 8],
-    [16, 16],
-  ] as const) {
-    const r = await withUp(sessions, (port) => parallel(port, conns, perConn));
+  // BENCH_POOL_CASES=4x8,16x16 (maxSessions x connections) runs only those cases.
+  const cases = (process.env.BENCH_POOL_CASES ?? '1x8,4x8,16x16')
+    .split(',')
+    .map((c) => c.split('x').map(Number) as [number, number]);
+  for (const [sessions, conns] of cases) {
+    // Cold: the pool grows while the connections wait (one StartSession per 500 ms); warm: the same again
+    // at once, on the sessions the first round opened (they idle out only after poolIdle, 60 s).
+    const r = await withUp(sessions, async (port) => {
+      const cold = await parallel(port, conns, perConn);
+      const warm = sessions > 1 ? await parallel(port, conns, perConn) : cold;
+      return { cold, warm };
+    });
+    const { cold, warm } = r.out;
+    const cap = Math.min(sessions, conns);
     say(
-      `  ${String(conns).padStart(2)} connections, maxSessions ${String(sessions).padStart(2)}   aggregate ${r.out.toFixed(3)} MB/s  = ${(r.out / one).toFixed(2)}x one session; ${(r.out / (conns * one)).toFixed(2)} of ${conns} x the session figure; ${(r.out / (Math.min(sessions, conns) * one)).toFixed(2)} of the pool's cap (${Math.min(sessions, conns)} sessions)  StartSession ${r.startSessions}  load ${load()}`,
+      `  ${String(conns).padStart(2)} connections, maxSessions ${String(sessions).padStart(2)}   aggregate ${warm.toFixed(3)} MB/s${sessions > 1 ? ` warm (cold, the pool growing: ${cold.toFixed(3)} = ${(cold / one).toFixed(2)}x)` : ''}  = ${(warm / one).toFixed(2)}x one session; ${(warm / (conns * one)).toFixed(2)} of ${conns} x the session figure; ${(warm / (cap * one)).toFixed(2)} of the pool's cap (${cap} x the session figure)  StartSession ${r.startSessions}  CPU s up / emulator ${usage.up.toFixed(1)} / ${usage.emulator.toFixed(1)} in ${usage.wall.toFixed(1)} s  load ${load()}`,
     );
   }
   // First byte of small requests (a new connection, one byte echoed) while one connection downloads `bulk`
   // on the same tunnel: one sample every 250 ms until the download ends.
-  for (const sessions of [1, 4]) {
+  for (const sessions of bulk > 0 ? [1, 4] : []) {
     const r = await withUp(sessions, async (port) => {
       const big = download(port, bulk);
       let done = false;
