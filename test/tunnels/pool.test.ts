@@ -107,6 +107,29 @@ test('an extra session lost mid-transfer: its connection is reset, the others fi
   assert.is(await echoThrough(port, c), sha256(c));
 });
 
+test("an extra session's connection dropped mid-transfer is resumed like the tunnel's own: byte-exact", async () => {
+  const w = await world([tunnel('db', echo.port, { maxSessions: 2 })]);
+  const set = await startAll(w);
+  const port = localPort(set, 'db');
+  const a = data(512 * 1024);
+  const b = data(512 * 1024);
+  const transfers = Promise.all([echoThrough(port, a), echoThrough(port, b)]);
+  await waitFor(() => (statusOf(set, 'db').sessions ?? []).length === 2, 15_000, 'the extra session');
+  const extra = statusOf(set, 'db').sessions!.find((s) => !s.primary)!.id;
+  const agentBytes = () =>
+    (w.emu.admin.listSessions().find((s) => s.sessionId === extra)?.stats as AgentSessionStats | undefined)
+      ?.bytesFromClient ?? 0;
+  await waitFor(() => agentBytes() > 64 * 1024, 15_000, 'data on the extra session');
+  w.emu.admin.killSession(extra);
+  assert.equal(await transfers, [sha256(a), sha256(b)]);
+  const resumed = w.emu.requests().filter((r) => r.operation === 'ResumeSession' && r.status === 200);
+  assert.ok(
+    resumed.some((r) => JSON.stringify(r.params).includes(extra)),
+    'ResumeSession for the extra session',
+  );
+  assert.is(requests(w, 'StartSession').length, 2);
+});
+
 test("the tunnel's own session lost while an extra is up: the extra goes on, no StartSession", async () => {
   const w = await world([tunnel('db', echo.port, { maxSessions: 2 })], { plugin: { poolIdle: '60s' } });
   const set = await startAll(w);
