@@ -16,7 +16,9 @@
 // its V8 flags); RSS is the re-run `up` process's. BENCH_BUILT=1 runs the compiled CLI in dist/ (`npm run
 // build` first: what an installed stormtunnel runs), otherwise the TypeScript sources through tsx.
 // BENCH_ONLY=realistic,throughput,ready,rss runs only those parts (`paced` is an old name of `realistic`);
-// soak (a long run: BENCH_SOAK_ROUNDS rounds of 200 connections, RSS after each) runs only when named.
+// soak (a long run: BENCH_SOAK_ROUNDS rounds of 200 connections, RSS after each) runs only when named, and
+// so does pool (sessions per tunnel, realistic emulator: BENCH_POOL_MIB per connection, default 8, and a
+// BENCH_POOL_BULK_MIB download, default 64, 0 to skip, for the first byte of small requests beside it).
 // BENCH_CONFIG=ts|mjs picks the config's format (default: .mjs with BENCH_BUILT, .ts from source);
 // BENCH_NODE_ARGS='--heap-prof ...' goes to `up`'s Node.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -597,6 +599,94 @@ if (ONLY?.includes('soak')) {
     `soak, unpaced: ${rounds} rounds of 200 x 1 MiB echoed in ${s.toFixed(0)} s, ${exact}/${rounds * 200} byte-exact; RSS of up after each round ${after.map((m) => m.toFixed(0)).join(' ')} MB; peak ${peak.toFixed(0)} MB; second half vs first half ${(avg(after.slice(half)) / avg(after.slice(0, half))).toFixed(3)}`,
   );
   await u.stop();
+}
+
+// Pool (only when named: BENCH_ONLY=pool): the realistic emulator (agent paced, the service's limits on),
+// `up` with the client's defaults and maxSessions 1, 4 and 16. One session's figure is measured in the same
+// run (one connection, maxSessions 1); every other figure is a ratio to it.
+if (ONLY?.includes('pool')) {
+  emu.admin.setSettings(REALISTIC_EMULATOR);
+  const mark = limitEvents().lastSeq;
+  const perConn = Number(process.env.BENCH_POOL_MIB ?? 8) * 1024 * 1024;
+  const bulk = Number(process.env.BENCH_POOL_BULK_MIB ?? 64) * 1024 * 1024;
+  const poolCfg = (n: number) =>
+    writeConfig(`pool-${n}.config.ts`, `keys, ${SSM_DEFAULT}, retry()`, [
+      tunnelDef('db', { maxSessions: n }),
+    ]);
+  const starts = () => emu.requests().filter((e) => e.operation === 'StartSession').length;
+  /** Aggregate MB/s of `n` downloads of `len` at once (first connect to last byte). */
+  const parallel = async (port: number, n: number, len: number) => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, () => download(port, len)));
+    return (n * len) / 1e6 / ((performance.now() - t0) / 1000);
+  };
+  /** CPU seconds of the `up` process and of this one (emulator), and wall seconds, while `f` runs. */
+  let usage = { up: 0, emulator: 0, wall: 0 };
+  const withUp = async <T>(sessions: number, f: (port: number) => Promise<T>) => {
+    const u = up(poolCfg(sessions), 1);
+    try {
+      const before = starts();
+      const port = (await u.ready).get('db')!;
+      const pid = upPid(u.child.pid!);
+      const [c0, b0, t0] = [cpuSeconds(pid), process.cpuUsage(), performance.now()];
+      const out = await f(port);
+      const b = process.cpuUsage(b0);
+      usage = {
+        up: cpuSeconds(pid) - c0,
+        emulator: (b.user + b.system) / 1e6,
+        wall: (performance.now() - t0) / 1000,
+      };
+      return { out, startSessions: starts() - before };
+    } finally {
+      await u.stop();
+    }
+  };
+  const one = (await withUp(1, (port) => download(port, perConn))).out;
+  say(`POOL (realistic emulator, client defaults), ${perConn / 1048576} MiB per connection; load ${load()}`);
+  say(`  one connection, one session (maxSessions 1)      ${one.toFixed(3)} MB/s  = the session figure`);
+  // BENCH_POOL_CASES=4x8,16x16 (maxSessions x connections) runs only those cases.
+  const cases = (process.env.BENCH_POOL_CASES ?? '1x8,4x8,16x16')
+    .split(',')
+    .map((c) => c.split('x').map(Number) as [number, number]);
+  for (const [sessions, conns] of cases) {
+    // Cold: the pool grows while the connections wait (one StartSession per 500 ms); warm: the same again
+    // at once, on the sessions the first round opened (they idle out only after poolIdle, 60 s).
+    const r = await withUp(sessions, async (port) => {
+      const cold = await parallel(port, conns, perConn);
+      const warm = sessions > 1 ? await parallel(port, conns, perConn) : cold;
+      return { cold, warm };
+    });
+    const { cold, warm } = r.out;
+    const cap = Math.min(sessions, conns);
+    say(
+      `  ${String(conns).padStart(2)} connections, maxSessions ${String(sessions).padStart(2)}   aggregate ${warm.toFixed(3)} MB/s${sessions > 1 ? ` warm (cold, the pool growing: ${cold.toFixed(3)} = ${(cold / one).toFixed(2)}x)` : ''}  = ${(warm / one).toFixed(2)}x one session; ${(warm / (conns * one)).toFixed(2)} of ${conns} x the session figure; ${(warm / (cap * one)).toFixed(2)} of the pool's cap (${cap} x the session figure)  StartSession ${r.startSessions}  CPU s up / emulator ${usage.up.toFixed(1)} / ${usage.emulator.toFixed(1)} in ${usage.wall.toFixed(1)} s  load ${load()}`,
+    );
+  }
+  // First byte of small requests (a new connection, one byte echoed) while one connection downloads `bulk`
+  // on the same tunnel: one sample every 250 ms until the download ends.
+  for (const sessions of bulk > 0 ? [1, 4] : []) {
+    const r = await withUp(sessions, async (port) => {
+      const big = download(port, bulk);
+      let done = false;
+      void big.then(() => (done = true));
+      await new Promise((res) => setTimeout(res, 2000)); // under way, every queue as full as it gets
+      const fb: number[] = [];
+      while (!done) {
+        fb.push(await firstByte(port));
+        await new Promise((res) => setTimeout(res, 250));
+      }
+      return { fb, mbps: await big };
+    });
+    const { fb, mbps } = r.out;
+    say(
+      `  first byte during a ${bulk / 1048576} MiB download, maxSessions ${sessions}: median ${median(fb).toFixed(0)} ms  p95 ${p95(fb).toFixed(0)} ms  (${fb.length} samples; the download ${mbps.toFixed(3)} MB/s; StartSession ${r.startSessions})  load ${load()}`,
+    );
+  }
+  const ev = limitEvents(mark);
+  if (ev.rate + ev.payload + ev.resumes > 0) limitsCrossed = true;
+  say(
+    `  request log of the pool part: rate-limit-exceeded ${ev.rate}, payload-limit-exceeded ${ev.payload}, ResumeSession ${ev.resumes}${ev.rate + ev.payload + ev.resumes > 0 ? '   LIMITS CROSSED OR SESSION RESUMED' : '   (must all be 0)'}`,
+  );
 }
 
 await emu.close();

@@ -7,6 +7,7 @@ import {
   type StormtunnelPlugin,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_MESSAGE_RATE,
+  sessionCount,
 } from '../../src/plugin-kit/index.js';
 import { probeTunnel } from './probe.js';
 import { openStreamSession } from './stream-session.js';
@@ -19,6 +20,8 @@ const optionsSchema = z.strictObject({
   reconnectDelay: z.optional(duration({ min: 100, max: 600_000 })),
   connectionWait: z.optional(duration({ min: 100, max: 600_000 })),
   stableAfter: z.optional(duration({ min: 100, max: 3_600_000 })),
+  poolIdle: z.optional(duration({ min: 100, max: 3_600_000 })),
+  maxSessions: z.optional(sessionCount()),
   dataChannel: z.optional(
     z.strictObject({
       pingInterval: z.optional(duration({ min: 100, max: 600_000 })),
@@ -36,6 +39,8 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
     connectionWaitMs: opts.connectionWait ?? 30_000,
     wakeCheckMs: 3000,
     stableAfterMs: opts.stableAfter ?? 30_000,
+    poolIdleMs: opts.poolIdle ?? 60_000,
+    ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
     pingIntervalMs: opts.dataChannel?.pingInterval ?? 5000,
     deadAfterMs: opts.dataChannel?.deadAfter ?? 20_000,
     maxPayloadBytes: opts.dataChannel?.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
@@ -80,7 +85,7 @@ export function ssmTunnel(options: SsmTunnelOptions = {}): StormtunnelPlugin {
       api.hooks.openStream.tapPromise((request) => openStreamSession(api, request, resolved, CLIENT_ID));
 
       // `stormtunnel check`: the connection the engine prepared, tested with the calls a tunnel makes.
-      api.hooks.probeTunnel.tapPromise((request) => probeTunnel(api, request));
+      api.hooks.probeTunnel.tapPromise((request) => probeTunnel(api, request, resolved));
 
       api.hooks.onWake.tap(() => {
         for (const set of running) set.onWake();

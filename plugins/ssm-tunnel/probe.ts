@@ -9,6 +9,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { PluginApi, ConnectDraft, ProbeStep, TunnelProbeRequest } from '../../src/plugin-kit/index.js';
 import { documentFor } from './documents.js';
+import { maxSessionsOf } from './pool-policy.js';
+import type { ResolvedSsmTunnelOptions } from './types.js';
 
 const skip = (id: string, why: string): ProbeStep => ({ id, status: 'skip', message: `skipped: ${why}` });
 const failure = (id: string, error: unknown, note = ''): ProbeStep => ({
@@ -18,7 +20,11 @@ const failure = (id: string, error: unknown, note = ''): ProbeStep => ({
   error,
 });
 
-export async function probeTunnel(api: PluginApi, request: TunnelProbeRequest): Promise<ProbeStep[]> {
+export async function probeTunnel(
+  api: PluginApi,
+  request: TunnelProbeRequest,
+  options: ResolvedSsmTunnelOptions,
+): Promise<ProbeStep[]> {
   if ('skipped' in request.connection) {
     const why = request.connection.skipped;
     return [skip('instance', why), skip('start-session', why), skip('end-session', why)];
@@ -45,7 +51,16 @@ export async function probeTunnel(api: PluginApi, request: TunnelProbeRequest): 
     const why = 'the instance is not online in this region';
     return [instance.step, skip('start-session', why), skip('end-session', why)];
   }
-  return [instance.step, ...(await probeSession(api, draft, instance.instanceId ?? draft.target))];
+  const steps = await probeSession(api, draft, instance.instanceId ?? draft.target);
+  const start = steps.find((s) => s.id === 'start-session' && s.status === 'pass');
+  if (start) start.message += `; ${poolNote(maxSessionsOf(api, request.tunnel, options.maxSessions))}`;
+  return [instance.step, ...steps];
+}
+
+/** What the tunnel's pool means for the account's records, and how to turn it off. */
+function poolNote(maxSessions: number): string {
+  if (maxSessions <= 1) return '`up` runs one session for this tunnel (maxSessions: 1)';
+  return `\`up\` may run up to ${maxSessions} sessions for this tunnel when connections are busy, each one StartSession in Session Manager history and CloudTrail (maxSessions: 1 keeps one)`;
 }
 
 /** DescribeInstanceInformation for the instance id the connection goes to (after beforeConnect, as `up`). */

@@ -8,6 +8,7 @@ import type {
   TunnelStateChange,
   TunnelStatus,
 } from '../../src/plugin-kit/index.js';
+import { maxSessionsOf } from './pool-policy.js';
 import { Tunnel } from './tunnel.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
 
@@ -38,6 +39,7 @@ export class RunningTunnels implements TunnelSet {
           clientId: CLIENT_ID,
           onChange: (c) => this.changed(c),
           traffic: sharedGarbagePacer(),
+          maxSessions: maxSessionsOf(api, config, options.maxSessions),
         }),
     );
   }

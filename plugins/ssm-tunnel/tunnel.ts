@@ -27,6 +27,7 @@ import type {
 import { clockTimers } from './clock-timers.js';
 import { SessionGoneError, SessionLostError } from './errors.js';
 import { forward, type TrafficObserver } from './forward.js';
+import { SessionPool, type PoolPlacement } from './session-pool.js';
 import { isSessionGone, resumeSession, startSession, terminateSession, type SessionScope } from './ssm.js';
 import type { ResolvedSsmTunnelOptions } from './types.js';
 
@@ -63,6 +64,8 @@ export interface TunnelDeps {
   onChange: (change: TunnelStateChange) => void;
   /** Hears every forwarded chunk (the process's garbage pacer). */
   traffic?: TrafficObserver;
+  /** Sessions at most for this tunnel (the tunnel's `maxSessions`, else settings', else 4); 1: no pool. */
+  maxSessions: number;
 }
 
 export class Tunnel {
@@ -91,9 +94,19 @@ export class Tunnel {
   private readyAt = 0;
   private readonly channelWaiters = new Set<() => void>();
   private readonly stop$ = new AbortController();
+  private readonly pool: SessionPool<Session>;
 
   constructor(private readonly deps: TunnelDeps) {
     this.since = deps.api.clock.now();
+    this.pool = new SessionPool<Session>({
+      clock: deps.api.clock,
+      maxSessions: deps.maxSessions,
+      idleMs: deps.options.poolIdleMs,
+      canPool: (own) => own.channel.mode === 'mux',
+      open: (attemptFailed) => this.openExtraSession(attemptFailed),
+      end: (session, why) => this.endSession(why, session),
+      log: (message) => deps.api.logger.info(`tunnel ${this.name}: ${message}`),
+    });
   }
 
   get name(): string {
@@ -122,6 +135,7 @@ export class Tunnel {
       since: this.since,
       ...(this.detail ? { detail: this.detail } : {}),
       ...(this.session ? { sessionId: this.session.id } : {}),
+      ...(this.deps.maxSessions > 1 && this.session ? { sessions: this.pool.status(this.session) } : {}),
       ...(this.state === 'failed' && this.failedExitCode !== undefined
         ? { exitCode: this.failedExitCode }
         : {}),
@@ -138,6 +152,7 @@ export class Tunnel {
   onWake(): void {
     if (this.stopped) return;
     this.session?.channel.checkAlive(this.deps.options.wakeCheckMs);
+    for (const extra of this.pool.extras()) extra.channel.checkAlive(this.deps.options.wakeCheckMs);
   }
 
   /** A sign-in happened somewhere: try again if we were waiting for one. */
@@ -148,10 +163,11 @@ export class Tunnel {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.pool.stop();
     this.stop$.abort();
     for (const wake of this.channelWaiters) wake();
     await this.closeListener();
-    await this.endSession('stopped');
+    await Promise.all([this.endSession('stopped'), this.pool.endExtras('stopped')]);
     this.setState('stopped');
   }
 
@@ -228,6 +244,7 @@ export class Tunnel {
     const c = this.classify(err);
     const line = shortLine(c);
     this.outage = undefined;
+    void this.pool.endExtras('the tunnel gave up');
     if (c.class === 'token-expired') {
       this.setState('waiting-for-sign-in', `${line}; ${c.next}; the tunnel comes back after the sign-in`);
       // The port listens while we wait: a client connecting now waits (connectionWait) instead of being
@@ -253,7 +270,7 @@ export class Tunnel {
   }
 
   private async connect(allowSignIn: boolean, forceRefresh: boolean): Promise<void> {
-    const { api, request, config, options } = this.deps;
+    const { request, config } = this.deps;
     const draft = await request.prepare(config.name, {
       allowSignIn,
       ...(forceRefresh ? { forceRefresh } : {}),
@@ -262,6 +279,51 @@ export class Tunnel {
     // Listening before StartSession: a port in use fails before any session, and the port stays open
     // (connections wait) while later attempts run.
     await this.ensureListening();
+    this.session = await this.openSession(draft);
+  }
+
+  /**
+   * One more session for the pool, through onError like the tunnel's own: a fresh `prepare` per session
+   * (credentials resolved now, beforeConnect consulted), never a copy of an older draft.
+   */
+  private async openExtraSession(attemptFailed: () => void): Promise<Session> {
+    const { api, config } = this.deps;
+    let forceRefresh = false;
+    let opened: Session | undefined;
+    await api.recover(
+      {
+        phase: 'connect',
+        operation: `tunnel ${this.name} (extra session)`,
+        ...((this.draft?.profile ?? config.profile)
+          ? { profile: this.draft?.profile ?? config.profile }
+          : {}),
+        action: 'ssm:StartSession',
+        outage: { attempts: 0, startedAt: api.clock.now() },
+        reauthenticate: async () => {
+          forceRefresh = true;
+        },
+      },
+      async () => {
+        if (this.stopped) throw new SessionLostError(`tunnel ${this.name} was stopped`);
+        try {
+          const draft = await this.deps.request.prepare(config.name, {
+            allowSignIn: false,
+            ...(forceRefresh ? { forceRefresh } : {}),
+          });
+          opened = await this.openSession(draft);
+        } catch (err) {
+          attemptFailed();
+          throw err;
+        }
+      },
+    );
+    if (!opened) throw new SessionLostError(`tunnel ${this.name}: no extra session`);
+    return opened;
+  }
+
+  /** StartSession and its data channel; the channel's end goes to onChannelClosed. */
+  private async openSession(draft: ConnectDraft): Promise<Session> {
+    const { api, config, options } = this.deps;
     const scope: SessionScope = { tunnel: config.name, profile: draft.profile, region: draft.region };
     const started = await startSession(api, draft, this.boundPort() ?? draft.localPort);
     const session: Partial<Session> & { gone: boolean } = {
@@ -295,13 +357,13 @@ export class Tunnel {
       );
     }
     session.channel = channel;
-    this.session = session as Session;
     channel.on('resumed', (info) =>
       api.logger.info(`tunnel ${config.name}: data channel resumed (${info.cause}, attempt ${info.attempt})`),
     );
     channel.on('error', (err) => api.logger.debug(`tunnel ${config.name}: ${err.message}`));
     channel.once('closed', (info) => this.onChannelClosed(session as Session, info));
     api.logger.debug(`tunnel ${config.name}: session ${started.sessionId} open (${channel.mode} mode)`);
+    return session as Session;
   }
 
   /**
@@ -350,10 +412,17 @@ export class Tunnel {
   }
 
   private onChannelClosed(session: Session, info: DataChannelClosedInfo): void {
-    if (this.session !== session) return;
+    const { api, options } = this.deps;
+    if (this.session !== session) {
+      // An extra session of the pool: its connections were reset with it, the others go on.
+      if (this.pool.lost(session) && !this.stopped) {
+        const why = oneLine(info.output || info.error?.message || info.reason);
+        api.logger.info(`tunnel ${this.name}: extra session ${session.id} ended (${why})`);
+      }
+      return;
+    }
     this.session = undefined;
     if (this.stopped) return;
-    const { api, options } = this.deps;
     if (info.reason === 'resume-failed' && !session.gone) {
       // onError already decided to stop resuming (that decision stands).
       api.logger.info(`tunnel ${this.name}: session ${session.id} could not be resumed`);
@@ -365,12 +434,22 @@ export class Tunnel {
     const young = this.state !== 'ready' || upFor < options.stableAfterMs;
     if (!young) this.outage = undefined;
     if (!young && info.reason === 'channel-closed' && this.sockets.size === 0) {
+      void this.pool.endExtras('the tunnel idles');
       // §9: the service ends sessions nobody uses (the administrator's idle timeout). Starting another at
       // once would defeat that policy; the next local connection starts one instead.
       api.logger.info(
         `tunnel ${this.name}: session ${session.id} ended (${why}); the next connection starts a new one`,
       );
       this.setState('idle', `session ended by the service (${why}); the next connection starts a new one`);
+      return;
+    }
+    const successor = info.reason === 'resume-failed' ? undefined : this.pool.promote();
+    if (successor) {
+      // Another session of the pool is up: it carries on, without a StartSession or an outage.
+      api.logger.info(
+        `tunnel ${this.name}: session ${session.id} lost (${why}); session ${successor.id} goes on`,
+      );
+      this.session = successor;
       return;
     }
     this.loss = new SessionLostError(
@@ -457,20 +536,40 @@ export class Tunnel {
   }
 
   private async serve(socket: Socket): Promise<void> {
-    const channel = await this.readyChannel(socket);
-    if (!channel) return;
+    const own = await this.readySession(socket);
+    if (!own) return;
+    const placement = this.pool.place(own);
+    try {
+      await this.serveOn(socket, placement);
+    } finally {
+      placement.release();
+    }
+  }
+
+  /** Serves a connection on the session the pool placed it on; it stays there for its life. */
+  private async serveOn(socket: Socket, placement: PoolPlacement<Session>): Promise<void> {
+    const session = await this.withWait(placement.session, socket);
+    if (!session) {
+      if (!socket.destroyed) {
+        this.deps.api.logger.warn(`tunnel ${this.name}: a new connection was closed: no session is up`);
+        socket.destroy();
+      }
+      return;
+    }
+    const channel = session.channel;
     if (channel.mode === 'basic' && channel.stats().openStreams > 0) {
       this.deps.api.logger.info(
         `tunnel ${this.name}: basic mode carries one connection at a time; this one waits for the open one to close`,
       );
     }
-    const stream = await this.withWait(channel.openStream(), socket);
+    const stream = await this.withWait(channel.openStream(), socket, (s) => s.destroy());
     if (!stream) return;
     if (socket.destroyed) {
       stream.destroy();
       return;
     }
-    const session = this.session;
+    const { activity } = placement;
+    const traffic = this.deps.traffic;
     await forward(
       socket,
       stream,
@@ -484,17 +583,23 @@ export class Tunnel {
           this.deps.api.logger.info(`tunnel ${this.name}: a connection was cut: ${err.message}`);
         }
       },
-      this.deps.traffic,
+      {
+        // The pool's measure of a busy connection: when it last moved data.
+        note: (bytes) => {
+          activity.lastActiveAt = this.deps.api.clock.now();
+          traffic?.note(bytes);
+        },
+      },
     );
-    if (session && channel.mode === 'basic' && channel.targetSpeaksFirst) this.replaceSession(session);
+    if (channel.mode === 'basic' && channel.targetSpeaksFirst) this.replaceSession(session);
   }
 
-  /** The open data channel, waiting (bounded) while the tunnel reconnects. */
-  private async readyChannel(socket: Socket): Promise<DataChannel | undefined> {
+  /** The tunnel's own session once its channel is open, waiting (bounded) while the tunnel reconnects. */
+  private async readySession(socket: Socket): Promise<Session | undefined> {
     const deadline = this.deps.api.clock.now() + this.deps.options.connectionWaitMs;
     while (!this.stopped && !socket.destroyed) {
-      const ch = this.session?.channel;
-      if (ch && !ch.closed && this.state === 'ready') return ch;
+      const session = this.session;
+      if (session && !session.channel.closed && this.state === 'ready') return session;
       const left = deadline - this.deps.api.clock.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {
@@ -517,10 +622,11 @@ export class Tunnel {
     return undefined;
   }
 
-  /** Waits for `p` at most connectionWait and while the local side is open. */
-  private async withWait<T extends { destroy(): void }>(
-    p: Promise<T>,
+  /** Waits for `p` at most connectionWait and while the local side is open; `late` gets what comes after. */
+  private async withWait<T>(
+    p: Promise<T | undefined>,
     socket: Socket,
+    late?: (value: T) => void,
   ): Promise<T | undefined> {
     const { clock } = this.deps.api;
     let timer: ReturnType<typeof clock.setTimeout> | undefined;
@@ -532,7 +638,7 @@ export class Tunnel {
     if (timer) clock.clearTimeout(timer);
     if (got === undefined) {
       // Whatever arrives later is not wanted any more.
-      p.then((s) => s.destroy()).catch(() => undefined);
+      p.then((v) => v !== undefined && late?.(v)).catch(() => undefined);
       if (!socket.destroyed) {
         this.deps.api.logger.warn(
           `tunnel ${this.name}: a connection waited too long for the tunnel and was closed`,

@@ -19,6 +19,16 @@ export interface SsmTunnelOptions {
    * sooner continues the outage it started in, so a session that dies at once is not restarted in a loop.
    */
   stableAfter?: DurationInput;
+  /**
+   * An extra session of a tunnel's pool (see `maxSessions`) that carried no connection for this long is
+   * ended (default "60s"); the tunnel's first session stays.
+   */
+  poolIdle?: DurationInput;
+  /**
+   * Sessions per tunnel at most (1-16, default 4; shorthand `settings.maxSessions`); a tunnel's own
+   * `maxSessions` wins.
+   */
+  maxSessions?: number;
   /** Data-channel tuning. */
   dataChannel?: {
     /** WebSocket ping period (default "5s"). */
@@ -47,6 +57,8 @@ export interface ResolvedSsmTunnelOptions {
   /** After a wake, how long a data channel has to answer a ping before it is resumed. */
   wakeCheckMs: number;
   stableAfterMs: number;
+  poolIdleMs: number;
+  maxSessions?: number;
   pingIntervalMs: number;
   deadAfterMs: number;
   maxPayloadBytes: number;

@@ -34,6 +34,8 @@ export interface TunnelJson {
   since: string;
   message?: string;
   sessionId?: string;
+  /** When the tunnel may run several sessions: each one, the tunnel's own first. */
+  sessions?: { id: string; connections: number; primary: boolean }[];
   exitCode?: number;
 }
 
@@ -81,6 +83,7 @@ export function tunnelJson(t: TunnelStatus): TunnelJson {
     since: new Date(t.since).toISOString(),
     ...(t.detail ? { message: t.detail } : {}),
     ...(t.sessionId ? { sessionId: t.sessionId } : {}),
+    ...(t.sessions ? { sessions: t.sessions.map((s) => ({ ...s })) } : {}),
     ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
   };
 }

@@ -59,6 +59,15 @@ function bool() {
   });
 }
 
+/** Sessions per tunnel: 16 is as far as the pool is measured (docs/performance.md). */
+export function sessionCount() {
+  return z.unknown().transform((v, ctx) => {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 16) return v;
+    ctx.addIssue({ code: 'custom', message: `expected a whole number of sessions 1-16, got ${show(v)}` });
+    return z.NEVER;
+  });
+}
+
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'string') return JSON.stringify(v);
@@ -106,6 +115,7 @@ export const tunnelSchema = z
     remoteHost: z.optional(matching(HOST, 'a host name, an IP address or "rds:IDENTIFIER"')),
     bindAddress: z.optional(matching(BIND, 'a local IP address like "127.0.0.1"')),
     autostart: z.optional(bool()),
+    maxSessions: z.optional(sessionCount()),
     /** Which instance when a Name or tag selector matches several (default "newest"). */
     pick: z.optional(
       z.enum(['newest', 'random', 'only'], {
@@ -161,6 +171,8 @@ export const settingsSchema = z.strictObject({
   retry: z.optional(retrySchema),
   keychain: enabledSetting,
   notifications: enabledSetting,
+  /** Shorthand for ssmTunnel({ maxSessions }): sessions a tunnel may run at once (a tunnel's own key wins). */
+  maxSessions: z.optional(sessionCount()),
 });
 
 export const configSchema = z.strictObject({

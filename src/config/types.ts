@@ -31,6 +31,11 @@ export interface TunnelInput {
   bindAddress?: string;
   /** Started by a plain `stormtunnel up` (default true). */
   autostart?: boolean;
+  /**
+   * Sessions this tunnel may run at once (1-16, default `settings.maxSessions`, else 4). Each extra session
+   * is one more StartSession (Session Manager history, CloudTrail); 1 keeps one session per tunnel.
+   */
+  maxSessions?: number;
 }
 
 export interface RetrySettingsInput {
@@ -62,6 +67,8 @@ export interface SettingsInput {
   shareWithAwsCli?: boolean;
   /** Desktop notifications (default true). */
   notifications?: boolean;
+  /** Sessions per tunnel at most (1-16, default 4); a tunnel's own `maxSessions` wins. */
+  maxSessions?: number;
 }
 
 export interface StormtunnelConfigInput {

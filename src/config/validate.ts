@@ -91,6 +91,7 @@ export function validateConfig(
       bindAddress: r.data.bindAddress ?? DEFAULT_BIND_ADDRESS,
       autostart: r.data.autostart ?? true,
       ...(r.data.pick ? { pick: r.data.pick } : {}),
+      ...(r.data.maxSessions !== undefined ? { maxSessions: r.data.maxSessions } : {}),
     });
   });
   const seenNames = new Map<string, number>();
@@ -130,6 +131,7 @@ export function validateConfig(
     keychain: s.keychain ?? d.keychain,
     shareWithAwsCli: s.shareWithAwsCli ?? d.shareWithAwsCli,
     notifications: s.notifications ?? d.notifications,
+    ...(s.maxSessions !== undefined ? { maxSessions: s.maxSessions } : {}),
   };
   if (settings.retry.baseDelayMs > settings.retry.maxDelayMs) {
     problems.push('settings.retry.baseDelay: must not be larger than settings.retry.maxDelay');

@@ -45,6 +45,8 @@ export interface TunnelConfig {
   autostart: boolean;
   /** Which instance when a Name or tag selector matches several (the targets plugin; default newest). */
   pick?: 'newest' | 'random' | 'only';
+  /** Sessions this tunnel may run at once (undefined: `settings.maxSessions`). */
+  maxSessions?: number;
 }
 
 export interface PluginApi {

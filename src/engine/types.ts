@@ -251,6 +251,8 @@ export interface TunnelStatus {
   /** The last problem, one line ("Target Unavailable: ..."), or what the tunnel waits for. */
   detail?: string;
   sessionId?: string;
+  /** The tunnel's sessions when it may run several (`maxSessions` > 1): its own first, then extra ones. */
+  sessions?: { id: string; connections: number; primary: boolean }[];
   /** When failed: the exit code of the failure's class (src/engine/classify.ts), e.g. 8 for a target problem. */
   exitCode?: number;
 }
@@ -499,6 +501,8 @@ export interface Settings {
   /** Also write SSO tokens to the AWS CLI cache (~/.aws/sso/cache) so `aws` shares the sign-in. */
   shareWithAwsCli: boolean;
   notifications: boolean;
+  /** Sessions per tunnel at most (a tunnel's own `maxSessions` wins); undefined: the transport's default. */
+  maxSessions?: number;
 }
 
 /** The process was away (the machine slept, the wall clock jumped, the process was frozen). */

@@ -18,7 +18,13 @@ export type {
 } from '../engine/hooks.js';
 
 // Settings: options parsed like the config's own keys (durations "90s", "5m"; one-line errors).
-export { duration, enabledSetting, retrySettingsShape, ssoSettingsShape } from '../config/schema.js';
+export {
+  duration,
+  enabledSetting,
+  retrySettingsShape,
+  sessionCount,
+  ssoSettingsShape,
+} from '../config/schema.js';
 export type { DurationInput, RetrySettingsInput } from '../config/types.js';
 
 // Errors and their classification (the four messages users know come from classifyError's classes).

@@ -13,7 +13,8 @@ export const DEFAULT_MAX_FRAME = 32768;
 /**
  * Unsent stream data the session queues before it holds back the write callbacks of the streams whose data
  * went out (which keeps their sources paused). This bounds writers that do not ask for room first
- * (`pipe()`, the emulator's agent); tunnels ask (ROOM_THRESHOLD), so their chunks never queue up here.
+ * (`pipe()`, the emulator's agent); tunnels ask first (ROOM_THRESHOLD, STREAM_ROOM), so at most about one
+ * chunk of theirs queues here beyond the threshold.
  */
 export const QUEUE_HIGH_WATER = 256 * 1024;
 /**
@@ -22,6 +23,11 @@ export const QUEUE_HIGH_WATER = 256 * 1024;
  * 200 busy streams each otherwise held one chunk here and read one more ahead, 25 MB of live Buffers.
  */
 export const ROOM_THRESHOLD = 64 * 1024;
+/**
+ * A stream with this much of its own data queued waits for its turn before it may write more, so a bulk
+ * stream cannot fill the session's room alone and a quiet one still finds room at once.
+ */
+export const STREAM_ROOM = 16 * 1024;
 
 export function encodeSmuxFrame(cmd: number, streamId: number, data?: Buffer): Buffer {
   const len = data?.length ?? 0;
@@ -33,6 +39,17 @@ export function encodeSmuxFrame(cmd: number, streamId: number, data?: Buffer): B
   buf.writeUInt32LE(streamId >>> 0, 4);
   if (data) data.copy(buf, SMUX_HEADER_SIZE);
   return buf;
+}
+
+/**
+ * One stream's frames waiting for the sink, in order (SYN, data, FIN). Streams take turns one frame at a
+ * time (round robin), so a connection with little to send is not stuck behind a bulk one: one session
+ * carries every connection of a tunnel at ~1 MB/s (protocol §9), where 64 KiB ahead costs 60+ ms.
+ */
+interface StreamQueue {
+  frames: QueuedFrame[];
+  /** Bytes of stream data in `frames` not yet given to the sink. */
+  bytes: number;
 }
 
 /** A frame to send, encoded only when the sink takes it; PSH data is cut into frames on the way out. */
@@ -75,14 +92,14 @@ export class SmuxStream extends Duplex implements SmuxStreamInfo {
     this.session.onStreamRead();
   }
 
-  /** The session can send a write at once (WriteRoom): its queue is short and the sink takes frames. */
+  /** The session can take a write at once (WriteRoom): its queue and this stream's share of it are short. */
   hasRoomToWrite(): boolean {
-    return this.session.hasRoom();
+    return this.session.hasRoom(this);
   }
 
-  /** Calls `cb` once, later, when the session has room (never synchronously); dropped if it closes. */
+  /** Calls `cb` once, later, when this stream has room (never synchronously); dropped if it closes. */
   onRoomToWrite(cb: () => void): void {
-    this.session.waitForRoom(cb);
+    this.session.waitForRoom(this, cb);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
@@ -121,13 +138,17 @@ export class SmuxSession extends EventEmitter {
   private readonly onRemoteFin: SmuxOptions['onRemoteFin'];
   private readonly streams = new Map<number, SmuxStream>();
   private nextId: number;
-  private readonly queue: QueuedFrame[] = [];
-  /** Bytes of stream data in `queue` not yet given to the sink. */
+  /** Session frames (keepalive NOP): they go before any stream's. */
+  private readonly control: QueuedFrame[] = [];
+  private readonly streamQueues = new Map<number, StreamQueue>();
+  /** Streams with frames waiting, in turn order: each sends one frame, then goes to the back. */
+  private readonly turns: number[] = [];
+  /** Bytes of stream data queued, all streams together, not yet given to the sink. */
   private queuedData = 0;
   /** Write callbacks of sent chunks held back while `queuedData` is over QUEUE_HIGH_WATER, oldest first. */
   private readonly heldBack: ((err?: Error | null) => void)[] = [];
   /** Streams' sources waiting for room to write, oldest first (each gets its turn). */
-  private readonly roomWaiters: (() => void)[] = [];
+  private readonly roomWaiters: { stream: SmuxStream; cb: () => void }[] = [];
   private grantingRoom = false;
   private sinkWritable = true;
   private recvBlocked = false;
@@ -216,7 +237,10 @@ export class SmuxSession extends EventEmitter {
     this.closedFlag = true;
     if (this.keepAliveTimer !== undefined) this.timers.clearInterval(this.keepAliveTimer);
     if (this.watchdogTimer !== undefined) this.timers.clearInterval(this.watchdogTimer);
-    for (const q of this.queue.splice(0)) q.cb?.(new SmuxError('smux session closed'));
+    const pending = [...this.control.splice(0), ...[...this.streamQueues.values()].flatMap((q) => q.frames)];
+    this.streamQueues.clear();
+    this.turns.length = 0;
+    for (const q of pending) q.cb?.(new SmuxError('smux session closed'));
     this.queuedData = 0;
     this.roomWaiters.length = 0;
     // Those went out: their writes succeeded.
@@ -249,17 +273,24 @@ export class SmuxSession extends EventEmitter {
     this.enqueue(SmuxCmd.FIN, s.id);
   }
 
-  /** @internal */
-  hasRoom(): boolean {
-    return !this.closedFlag && this.sinkWritable && this.queuedData < ROOM_THRESHOLD;
+  /**
+   * @internal Room does not wait for the sink: streams queue here (bounded) even while it is full, because
+   * this queue is where they take turns; a stream that waited for the sink would find a bulk one ahead.
+   */
+  hasRoom(s: SmuxStream): boolean {
+    return (
+      !this.closedFlag &&
+      this.queuedData < ROOM_THRESHOLD &&
+      (this.streamQueues.get(s.id)?.bytes ?? 0) < STREAM_ROOM
+    );
   }
 
   /** @internal */
-  waitForRoom(cb: () => void): void {
+  waitForRoom(stream: SmuxStream, cb: () => void): void {
     if (this.closedFlag) return;
-    this.roomWaiters.push(cb);
+    this.roomWaiters.push({ stream, cb });
     // Never call back synchronously: the caller is in the middle of its read loop.
-    if (this.roomWaiters.length === 1 && this.hasRoom()) queueMicrotask(() => this.grantRoom());
+    if (this.hasRoom(stream)) queueMicrotask(() => this.grantRoom());
   }
 
   /** @internal */
@@ -347,24 +378,52 @@ export class SmuxSession extends EventEmitter {
       cb?.(new SmuxError('smux session closed'));
       return;
     }
-    this.queue.push({ cmd, sid, data, off: 0, cb });
-    if (data) this.queuedData += data.length;
+    const frame: QueuedFrame = { cmd, sid, data, off: 0, cb };
+    const bytes = data?.length ?? 0;
+    this.queuedData += bytes;
+    if (sid === 0) {
+      this.control.push(frame);
+    } else {
+      let q = this.streamQueues.get(sid);
+      if (!q) {
+        q = { frames: [], bytes: 0 };
+        this.streamQueues.set(sid, q);
+        this.turns.push(sid);
+      }
+      q.frames.push(frame);
+      q.bytes += bytes;
+    }
     this.flush();
   }
 
   private flush(): void {
     while (this.sinkWritable && !this.closedFlag) {
-      const q = this.queue[0];
-      if (!q) break;
+      let q = this.control[0];
+      let owner: StreamQueue | undefined;
+      if (!q) {
+        const sid = this.turns.shift();
+        if (sid === undefined) break;
+        owner = this.streamQueues.get(sid);
+        q = owner?.frames[0];
+        if (!owner || !q) continue;
+      }
       let part: Buffer | undefined;
       if (q.data) {
         const end = Math.min(q.data.length, q.off + this.maxFrame);
         part = q.data.subarray(q.off, end);
         this.queuedData -= end - q.off;
+        if (owner) owner.bytes -= end - q.off;
         q.off = end;
       }
       const done = !q.data || q.off >= q.data.length;
-      if (done) this.queue.shift();
+      if (!owner) {
+        if (done) this.control.shift();
+      } else {
+        if (done) owner.frames.shift();
+        // One frame per turn: a stream with more goes to the back of the line.
+        if (owner.frames.length > 0) this.turns.push(q.sid);
+        else this.streamQueues.delete(q.sid);
+      }
       this.sinkWritable = this.emitFrame(q.cmd, q.sid, part);
       // A frame went out: room for one more chunk from a held-back stream.
       if (this.queuedData < QUEUE_HIGH_WATER) this.heldBack.shift()?.();
@@ -374,16 +433,29 @@ export class SmuxSession extends EventEmitter {
       }
     }
     // Everything went out and the sink takes more: nothing to hold back for.
-    if (this.queue.length === 0 && this.sinkWritable) for (const cb of this.heldBack.splice(0)) cb();
+    if (this.control.length === 0 && this.turns.length === 0 && this.sinkWritable) {
+      for (const cb of this.heldBack.splice(0)) cb();
+    }
     this.grantRoom();
   }
 
-  /** Gives waiting sources their turn, oldest first, while there is room (a turn may write or not). */
+  /**
+   * Gives waiting sources their turn, oldest first, each whose stream has room (a turn may write or not); a
+   * stream with its own data still queued waits while the others go.
+   */
   private grantRoom(): void {
     if (this.grantingRoom) return;
     this.grantingRoom = true;
     try {
-      while (this.roomWaiters.length > 0 && this.hasRoom()) this.roomWaiters.shift()?.();
+      for (let i = 0; i < this.roomWaiters.length && !this.closedFlag;) {
+        const w = this.roomWaiters[i];
+        if (w && this.hasRoom(w.stream)) {
+          this.roomWaiters.splice(i, 1);
+          w.cb();
+        } else {
+          i++;
+        }
+      }
     } finally {
       this.grantingRoom = false;
     }

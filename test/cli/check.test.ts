@@ -142,7 +142,7 @@ cli('a healthy tunnel: every check passes, the test session is ended at once, ex
   );
   assert.match(
     lines[3]!,
-    /^ {2}✅ start session: StartSession works \(AWS-StartPortForwardingSession, port 5432\)$/,
+    /^ {2}✅ start session: StartSession works \(AWS-StartPortForwardingSession, port 5432\); `up` may run up to 4 sessions for this tunnel when connections are busy, each one StartSession in Session Manager history and CloudTrail \(maxSessions: 1 keeps one\)$/,
   );
   assert.match(lines[4]!, /^ {2}✅ end session: TerminateSession works; test session \S+ ended$/);
   assert.is(lines[5], 'all 4 checks passed');

@@ -58,8 +58,8 @@ load('a team plugin in a sibling .ts file loads from stormtunnel.config.ts and i
       const enabled = false;
       export default defineConfig({
         plugins: [[teamGuard({ allowed: ['db'] })], enabled && teamGuard({ allowed: [] }), null],
-        tunnels: [${TUNNEL}, { name: 'cache', target: 'i-0123456789abcdef0', remotePort: 6379, localPort: 0, autostart: false }],
-        settings: { earlyRefreshThreshold: '10m', retry: { maxAttempts: 3 } },
+        tunnels: [${TUNNEL}, { name: 'cache', target: 'i-0123456789abcdef0', remotePort: 6379, localPort: 0, autostart: false, maxSessions: 1 }],
+        settings: { earlyRefreshThreshold: '10m', retry: { maxAttempts: 3 }, maxSessions: 8 },
       });
     `,
   });
@@ -82,6 +82,8 @@ load('a team plugin in a sibling .ts file loads from stormtunnel.config.ts and i
     autostart: true,
   });
   assert.is(config.tunnels[1]?.autostart, false);
+  assert.is(config.tunnels[1]?.maxSessions, 1, "a tunnel's own cap");
+  assert.is(config.settings.maxSessions, 8);
   assert.is(config.settings.earlyRefreshThresholdMs, 600_000);
   assert.is(config.settings.retry.maxAttempts, 3);
   assert.is(config.settings.retry.maxRecoveryDurationMs, 120_000);
@@ -254,6 +256,16 @@ const CASES: [string, Record<string, string>, string | RegExp, string?][] = [
     'zero retry attempts',
     json({ settings: { retry: { maxAttempts: 0 } } }),
     'stormtunnel.config.json: settings.retry.maxAttempts: expected a whole number of attempts 1-50, got 0',
+  ],
+  [
+    'seventeen sessions for a tunnel',
+    json({ tunnels: [t({ maxSessions: 17 })] }),
+    'stormtunnel.config.json: tunnels[0].maxSessions: expected a whole number of sessions 1-16, got 17',
+  ],
+  [
+    'no sessions at all in settings',
+    json({ settings: { maxSessions: 0 } }),
+    'stormtunnel.config.json: settings.maxSessions: expected a whole number of sessions 1-16, got 0',
   ],
   [
     'a misspelt nested setting',

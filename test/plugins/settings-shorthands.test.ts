@@ -9,7 +9,11 @@ import * as assert from 'uvu/assert';
 import { keychain } from '../../plugins/keychain/index.js';
 import { notify } from '../../plugins/notify/index.js';
 import { retry, type RetryOptions } from '../../plugins/retry/index.js';
+import { profileCredentials } from '../../plugins/profile-credentials/index.js';
+import { ssmTunnel, type SsmTunnelOptions } from '../../plugins/ssm-tunnel/index.js';
 import { sso, type SsoOptions } from '../../plugins/sso/index.js';
+import type { SettingsInput, TunnelInput } from '../../src/config/types.js';
+import { createTestEngine, startTestEmulator } from '../../src/testing/index.js';
 import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
 import { settingsSchema } from '../../src/config/schema.js';
 import { validateConfig } from '../../src/config/validate.js';
@@ -268,12 +272,53 @@ test('settings.notifications: false is a shorthand for notify({ quiet: true })',
   );
 });
 
+// ---------------------------------------------------------------------------------------------------------
+// ssm-tunnel: settings.maxSessions ≡ ssmTunnel({ maxSessions }); a tunnel's own maxSessions wins over both
+
+/** What `check` says of the tunnel's pool: its start-session step names the sessions `up` may run. */
+async function poolNote(
+  options: SsmTunnelOptions,
+  settings: SettingsInput,
+  tunnel: Partial<TunnelInput> = {},
+) {
+  const emu = await startTestEmulator();
+  try {
+    const t = await createTestEngine({
+      plugins: [profileCredentials(), ssmTunnel(options)],
+      settings,
+      tunnels: [
+        { name: 't', profile: 'ci', target: 'i-0123456789abcdef0', remotePort: 22, localPort: 0, ...tunnel },
+      ],
+    });
+    const steps = await t.engine.probeTunnel({
+      name: 't',
+      defaultProfile: 'ci',
+      regionFor: async () => 'us-east-1',
+    });
+    await t.shutdown();
+    const start = steps.find((s) => s.id === 'start-session');
+    assert.is(start?.status, 'pass', start?.message);
+    return /runs one session|may run up to \d+ sessions/.exec(start?.message ?? '')?.[0];
+  } finally {
+    await emu.close();
+  }
+}
+
+test('settings.maxSessions is a shorthand for ssmTunnel({ maxSessions }); a tunnel’s own key wins', async () => {
+  assert.is(await poolNote({}, {}), 'may run up to 4 sessions');
+  assert.is(await poolNote({}, { maxSessions: 2 }), 'may run up to 2 sessions');
+  assert.is(await poolNote({ maxSessions: 2 }, {}), 'may run up to 2 sessions');
+  assert.is(await poolNote({ maxSessions: 2 }, { maxSessions: 8 }), 'may run up to 2 sessions');
+  assert.is(await poolNote({ maxSessions: 2 }, {}, { maxSessions: 1 }), 'runs one session');
+});
+
 test('every key of settings has a test above', () => {
   const tested = new Set([
     ...retryCases.map((c) => `retry.${c.key}`),
     ...ssoCases.map((c) => c.key),
     'keychain',
     'notifications',
+    'maxSessions',
   ]);
   const keys = Object.entries(settingsSchema.shape).flatMap(([k, v]) =>
     k === 'retry'

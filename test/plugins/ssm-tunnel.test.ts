@@ -142,11 +142,28 @@ plugin('the up view: sizes, ages, table and change lines', () => {
     since: 0,
   };
   const lines = tableLines([st], 5000);
-  assert.match(lines[0]!, /^TUNNEL\s+LOCAL -> TARGET\s+STATE\s+CONNS\s+IN\s+OUT\s+SINCE$/);
+  assert.match(lines[0]!, /^TUNNEL\s+LOCAL -> TARGET\s+STATE\s+CONNS\s+SESSIONS\s+IN\s+OUT\s+SINCE$/);
   assert.match(
     lines[1]!,
-    /^db\s+127\.0\.0\.1:5432 -> i-0123456789abcdef0:5432\s+ready\s+2\s+2\.0 KiB\s+10 B\s+5s$/,
+    /^db\s+127\.0\.0\.1:5432 -> i-0123456789abcdef0:5432\s+ready\s+2\s+-\s+2\.0 KiB\s+10 B\s+5s$/,
   );
+  // A pool: the sessions up now; one session without a pool: 1.
+  const pooled = tableLines(
+    [
+      {
+        ...st,
+        sessionId: 's-1',
+        sessions: [
+          { id: 's-1', connections: 1, primary: true },
+          { id: 's-2', connections: 1, primary: false },
+        ],
+      },
+      { ...st, name: 'one', sessionId: 's-3' },
+    ],
+    5000,
+  );
+  assert.match(pooled[1]!, /ready\s+2\s+2\s+2\.0 KiB/);
+  assert.match(pooled[2]!, /ready\s+2\s+1\s+2\.0 KiB/);
   assert.is(
     changeLine({ tunnel: 'db', state: 'ready', previous: 'connecting' }, st),
     'tunnel db: ready 127.0.0.1:5432 -> i-0123456789abcdef0:5432',

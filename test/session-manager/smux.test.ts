@@ -6,6 +6,7 @@ import {
   encodeSmuxFrame,
   QUEUE_HIGH_WATER,
   ROOM_THRESHOLD,
+  STREAM_ROOM,
   SmuxCmd,
   SmuxSession,
   type SmuxStream,
@@ -305,7 +306,7 @@ test('many writers, sink full: written chunks over the queue limit hold their ca
   s.close();
 });
 
-test('room to write: sources wait while the sink is full or the queue is long, then take turns in order', async () => {
+test('room to write: sources wait while the queue is long, then take turns in order', async () => {
   let full = false;
   const s = new SmuxSession({ role: 'client', write: () => !full });
   const a = s.openStream();
@@ -314,7 +315,8 @@ test('room to write: sources wait while the sink is full or the queue is long, t
   assert.ok(a.hasRoomToWrite());
   full = true;
   a.write(Buffer.alloc(10)); // the sink takes this frame and says it is full
-  assert.not.ok(a.hasRoomToWrite(), 'no room while the sink is full');
+  a.write(Buffer.alloc(ROOM_THRESHOLD)); // queued: the session's queue is full
+  assert.not.ok(a.hasRoomToWrite(), 'no room while the queue is long');
   const turns: string[] = [];
   // Each source writes a queue's worth when it gets its turn, so the next one waits for more room.
   const source = (name: string, st: SmuxStream) => () => {
@@ -335,15 +337,72 @@ test('room to write: sources wait while the sink is full or the queue is long, t
   assert.not.ok(called);
   await Promise.resolve();
   assert.ok(called);
-  // A closed session drops its waiters.
+  // A closed session drops its waiters (and fails the write still queued).
+  a.on('error', () => undefined);
   full = true;
   a.write(Buffer.alloc(10));
+  a.write(Buffer.alloc(ROOM_THRESHOLD));
   let late = false;
   b.onRoomToWrite(() => (late = true));
   s.close();
   await new Promise((r) => setImmediate(r));
   assert.not.ok(late);
   assert.not.ok(b.hasRoomToWrite());
+});
+
+test('fair turns: streams send one frame each in turn, so a small write is not stuck behind a bulk one', () => {
+  let full = false;
+  const sent: number[] = [];
+  const s = new SmuxSession({
+    role: 'client',
+    maxFrameSize: 1016,
+    write: () => !full,
+    writeFrame: (h) => {
+      if (h[1] === SmuxCmd.PSH) sent.push(h.readUInt32LE(4));
+      return !full;
+    },
+  });
+  const bulk = s.openStream();
+  const small = s.openStream();
+  const other = s.openStream();
+  full = true;
+  bulk.write(Buffer.alloc(10)); // the sink takes it and says it is full
+  bulk.write(Buffer.alloc(20 * 1016));
+  small.write(Buffer.alloc(100));
+  sent.length = 0;
+  full = false;
+  s.notifyWritable();
+  assert.is(sent.length, 21);
+  assert.equal(sent.slice(0, 3), [bulk.id, small.id, bulk.id], 'the small write goes second, not 21st');
+  // Two busy streams alternate frame by frame.
+  full = true;
+  bulk.write(Buffer.alloc(10));
+  bulk.write(Buffer.alloc(3 * 1016));
+  other.write(Buffer.alloc(3 * 1016));
+  sent.length = 0;
+  full = false;
+  s.notifyWritable();
+  assert.equal(sent, [bulk.id, other.id, bulk.id, other.id, bulk.id, other.id]);
+  s.close();
+});
+
+test('room per stream: a stream with its share queued waits for its turn, a quiet one has room at once', () => {
+  let full = false;
+  const s = new SmuxSession({ role: 'client', write: () => !full });
+  const bulk = s.openStream();
+  const quiet = s.openStream();
+  // Closed at the end with data queued: their writes fail.
+  bulk.on('error', () => undefined);
+  quiet.on('error', () => undefined);
+  full = true;
+  bulk.write(Buffer.alloc(10)); // the sink takes it and says it is full
+  assert.ok(bulk.hasRoomToWrite(), 'room does not wait for the sink: the turns are taken here');
+  bulk.write(Buffer.alloc(STREAM_ROOM));
+  assert.not.ok(bulk.hasRoomToWrite(), 'its share is queued');
+  assert.ok(quiet.hasRoomToWrite(), 'a quiet stream of the same session');
+  quiet.write(Buffer.alloc(ROOM_THRESHOLD));
+  assert.not.ok(s.openStream().hasRoomToWrite(), "the session's queue is bounded");
+  s.close();
 });
 
 test.run();

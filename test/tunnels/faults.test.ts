@@ -60,7 +60,7 @@ test('pause_publication then start_publication mid-transfer: byte-exact', async 
 });
 
 test('close-1000 every 400 ms during transfers: resumes (same session), every transfer exact', async () => {
-  const w = await world([tunnel('db', echo.port)]);
+  const w = await world([tunnel('db', echo.port, { maxSessions: 1 })]);
   const set = await startAll(w);
   const id = statusOf(set, 'db').sessionId!;
   const port = localPort(set, 'db');

@@ -45,7 +45,7 @@ test('64 MiB on one connection, both ways, byte-exact; counters and the request 
 
 test('200 concurrent connections of 1 MiB through one mux tunnel, each byte-exact', async () => {
   // 400 MiB moved: at the realistic ~1 MB/s per session that would take minutes.
-  const w = await world([tunnel('web', echo.port)], { unpaced: true });
+  const w = await world([tunnel('web', echo.port, { maxSessions: 1 })], { unpaced: true });
   const set = await startAll(w);
   const port = localPort(set, 'web');
   const payloads = Array.from({ length: 200 }, () => data(1024 * 1024));

@@ -118,7 +118,7 @@ withTmux('the table redraws in place under log lines; Ctrl-C leaves a clean term
   assert.is(await echoThrough(port('db'), payload), sha256(payload));
   await waitFor(
     () =>
-      / ready +0 +1\.0 MiB +1\.0 MiB /.test(row('db')) &&
+      / ready +0 +\d+ +1\.0 MiB +1\.0 MiB /.test(row('db')) &&
       (joined().match(/refused the connection/g) ?? []).length === 12,
     30_000,
     `the warnings and the counters; the screen:\n${shown()}`,
@@ -129,10 +129,10 @@ withTmux('the table redraws in place under log lines; Ctrl-C leaves a clean term
   // Exactly one table, pinned to the last lines, every row complete.
   assert.is(rows.filter((l) => l.startsWith('TUNNEL ')).length, 1, shown());
   const table = rows.slice(-5);
-  assert.match(table[0]!, /^TUNNEL +LOCAL -> TARGET +STATE +CONNS +IN +OUT +SINCE$/);
+  assert.match(table[0]!, /^TUNNEL +LOCAL -> TARGET +STATE +CONNS +SESSIONS +IN +OUT +SINCE$/);
   assert.match(
     table[1]!,
-    /^db +127\.0\.0\.1:\d+ -> i-0123456789abcdef0:\d+ +ready +0 +1\.0 MiB +1\.0 MiB +\d+s$/,
+    /^db +127\.0\.0\.1:\d+ -> i-0123456789abcdef0:\d+ +ready +0 +\d+ +1\.0 MiB +1\.0 MiB +\d+s$/,
   );
   assert.match(table[2]!, /^cache +- -> i-0deadbeefdeadbeef:6379 +failed /);
   assert.match(table[3]!, /^web +- -> i-0123456789abcdef0:80 +failed /);

@@ -6,6 +6,7 @@ import type { StatusEntry, TunnelStatus } from '../../engine/types.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
 import { printJson, printTable } from '../output.js';
+import { sessionsCell } from './up-view.js';
 import { entryJson, tunnelJson, type ProfileCheck, type StatusJson } from '../status-json.js';
 
 async function profilesInUse(ctx: CliContext): Promise<string[]> {
@@ -78,6 +79,7 @@ function tunnelRow(t: TunnelStatus, now: number): (string | number | undefined)[
     t.localAddress,
     t.target,
     t.connections,
+    sessionsCell(t),
     `${fmtBytes(t.bytesIn)} / ${fmtBytes(t.bytesOut)}`,
     mins < 1 ? 'just now' : `${mins}m`,
     t.detail,
@@ -146,7 +148,7 @@ export const registerStatus: CommandRegistrar = (program: Command, run) => {
         if (running?.tunnels.length) {
           printTable(
             ctx.io.stdout,
-            ['TUNNEL', 'STATE', 'LOCAL', 'TARGET', 'CONNS', 'IN / OUT', 'SINCE', 'DETAIL'],
+            ['TUNNEL', 'STATE', 'LOCAL', 'TARGET', 'CONNS', 'SESSIONS', 'IN / OUT', 'SINCE', 'DETAIL'],
             running.tunnels.map((t) => tunnelRow(t, Date.now())),
           );
         } else ctx.io.stdout.write('no stormtunnel up is running\n');

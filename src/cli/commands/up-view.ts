@@ -20,7 +20,13 @@ export function formatSince(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-const HEADERS = ['TUNNEL', 'LOCAL -> TARGET', 'STATE', 'CONNS', 'IN', 'OUT', 'SINCE'];
+/** Sessions a tunnel runs now: its pool when it may run several, else its one session (or none). */
+export function sessionsCell(t: TunnelStatus): string {
+  if (t.sessions) return String(t.sessions.length);
+  return t.sessionId ? '1' : '-';
+}
+
+const HEADERS = ['TUNNEL', 'LOCAL -> TARGET', 'STATE', 'CONNS', 'SESSIONS', 'IN', 'OUT', 'SINCE'];
 
 export function tableLines(tunnels: TunnelStatus[], now: number): string[] {
   const rows = tunnels.map((t) => [
@@ -28,6 +34,7 @@ export function tableLines(tunnels: TunnelStatus[], now: number): string[] {
     `${t.localAddress ?? '-'} -> ${t.target}`,
     t.state,
     String(t.connections),
+    sessionsCell(t),
     formatBytes(t.bytesIn),
     formatBytes(t.bytesOut),
     formatSince(now - t.since),

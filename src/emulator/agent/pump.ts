@@ -22,8 +22,12 @@ export class OutputPump {
   private pacingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private running = false;
+  /** Queue size above which `enqueue` returns false (mux mode lowers it to one smux frame, see session.ts). */
+  highWater: number;
 
-  constructor(private readonly opts: OutputPumpOptions) {}
+  constructor(private readonly opts: OutputPumpOptions) {
+    this.highWater = opts.highWater ?? 1024 * 1024;
+  }
 
   get queuedBytes(): number {
     return this.queued;
@@ -36,7 +40,7 @@ export class OutputPump {
       this.queued += buf.length;
     }
     this.kick();
-    const ok = this.queued < (this.opts.highWater ?? 1024 * 1024);
+    const ok = this.queued < this.highWater;
     if (!ok) this.needDrain = true;
     return ok;
   }
@@ -60,7 +64,7 @@ export class OutputPump {
     } finally {
       this.running = false;
     }
-    if (this.needDrain && this.queued < (this.opts.highWater ?? 1024 * 1024)) {
+    if (this.needDrain && this.queued < this.highWater) {
       this.needDrain = false;
       this.opts.onDrain();
     }

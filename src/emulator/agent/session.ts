@@ -48,6 +48,8 @@ const SOCKET_LINGER_MS = 1000;
 const AGENT_SESSION_STATE = 'agent_session_state';
 /** Our choice of close code for a client the service cuts off (§9); AWS's own code is not known. */
 const POLICY_CLOSE_CODE = 1008;
+/** One smux frame of the agent's (xtaci/smux's default 32 KiB, plus its header): what net.Pipe holds. */
+const MUX_PIPE_BYTES = 32 * 1024 + 8;
 
 function toBuffer(data: WebSocket.RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -490,6 +492,10 @@ export class AgentSessionImpl implements AgentSession {
 
   private setupSmux(clientVersion: string): void {
     this.keepAlive = agentSmuxKeepAlive(this.opts.agentVersion, clientVersion);
+    // The agent hands smux's output to its 1024-byte read loop through net.Pipe (our model, README
+    // "Realism"), which buffers nothing: at most the frame being read waits there, the rest waits in smux,
+    // where streams take turns.
+    if (this.realism.pacing) this.pump.highWater = MUX_PIPE_BYTES;
     const smux = new SmuxSession({
       role: 'server',
       write: (buf) => this.pump.enqueue(buf),
