@@ -1,5 +1,5 @@
 // docs/hooks.md must stay true: every hook of the engine, with its kind, and nothing else.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -56,6 +56,24 @@ test('docs/architecture.md names every plugin folder', () => {
     'ssm-tunnel',
   ]) {
     assert.match(doc, `plugins/${p}`, p);
+  }
+});
+
+test('docs/architecture.md "Where decisions live": every file and function it names exists', () => {
+  const doc = readFileSync(`${REPO_ROOT}/docs/architecture.md`, 'utf8');
+  const section = doc.split('## Where decisions live')[1]?.split('\n## ')[0] ?? '';
+  const rows = [...section.matchAll(/^\| [^|]+ \| `([^`]+)` \| (.+) \|$/gm)];
+  assert.ok(rows.length >= 15, `only ${rows.length} rows found`);
+  for (const [, file, fns] of rows) {
+    assert.ok(existsSync(`${REPO_ROOT}/${file}`), `${file} does not exist`);
+    const text = readFileSync(`${REPO_ROOT}/${file}`, 'utf8');
+    for (const [, fn] of fns!.matchAll(/`([A-Za-z_$][\w$]*)`/g)) {
+      const declared = new RegExp(
+        `(function\\*?|class|const|let) ${fn}\\b|^\\s+(?:(?:private|public|protected|static|async|readonly) )*${fn}\\s*[(<]`,
+        'm',
+      );
+      assert.ok(declared.test(text), `${file} declares no ${fn}`);
+    }
   }
 });
 
