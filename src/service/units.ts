@@ -48,6 +48,18 @@ const CARRIED_ENV = [
   'XDG_STATE_HOME',
 ] as const;
 
+/**
+ * The session bus, for desktop notifications (notify-send speaks D-Bus only; it needs no DISPLAY). Carried
+ * only as a socket path (`unix:path=`, the per-user bus at $XDG_RUNTIME_DIR/bus): it is the same at every
+ * login. A dbus-launch bus (`unix:abstract=...,guid=...`) is new at each login, and DISPLAY can change too:
+ * written into the unit they would point at a session that is gone; the desktop imports its own into the
+ * user manager (dbus-update-activation-environment --systemd). launchd agents need neither.
+ */
+function sessionBus(env: NodeJS.ProcessEnv): [string, string][] {
+  const address = env.DBUS_SESSION_BUS_ADDRESS;
+  return address && /^unix:path=\/[^,;]+$/.test(address) ? [['DBUS_SESSION_BUS_ADDRESS', address]] : [];
+}
+
 export function carriedEnv(env: NodeJS.ProcessEnv): [string, string][] {
   return CARRIED_ENV.flatMap((k) => (env[k] ? [[k, env[k]] as [string, string]] : []));
 }
@@ -70,9 +82,11 @@ export function systemdUnit(input: UnitInput): UnitFile {
   const exec = args(input)
     .map((a) => systemdQuote(a).replace(/\$/g, '$$$$'))
     .join(' ');
-  const environment = [...carriedEnv(input.env), ['STORMTUNNEL_SERVICE_LOG', input.logFile]].map(
-    ([k, v]) => `Environment=${systemdQuote(`${k}=${v}`)}`,
-  );
+  const environment = [
+    ...carriedEnv(input.env),
+    ...sessionBus(input.env),
+    ['STORMTUNNEL_SERVICE_LOG', input.logFile],
+  ].map(([k, v]) => `Environment=${systemdQuote(`${k}=${v}`)}`);
   const text = [
     '# Written by `stormtunnel service install`; remove with `stormtunnel service uninstall`.',
     '[Unit]',

@@ -2,7 +2,7 @@
 // ready), control from other processes (status, one tunnel down and up, a config edit picked up, a broken
 // config refused), `stop`, and its log. Runs against the in-process emulator in a throw-away HOME and
 // XDG_STATE_HOME; every process is stopped, checked by its process group.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -11,7 +11,8 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { instanceOf, isAlive } from '../../src/service/instance.js';
 import { queryRunningUp } from '../../src/tunnel-control/index.js';
 import type { TunnelStatus } from '../../src/engine/types.js';
-import { runCli } from '../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { validate, type Schema } from '../helpers/json-schema.js';
 import type { AwsHome } from '../helpers/aws-home.js';
 import {
   BASTION,
@@ -192,6 +193,108 @@ test('start, control from other processes, reload on edit, broken config refused
     lines.every((l) => l.includes('tunnel b:')),
     onlyB.stdout,
   );
+});
+
+/** Runs a command with --json; stdout must be one JSON document valid against schemas/<name>.schema.json. */
+async function json<T>(name: string, args: string[]): Promise<{ code: number | null; out: T }> {
+  const r = await cli([...args, '--json']);
+  let out: unknown;
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    assert.unreachable(`${args.join(' ')}: stdout is not JSON:\n${r.stdout}\n${r.stderr}`);
+  }
+  const schema = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'schemas', `${name}.schema.json`), 'utf8'),
+  ) as Schema;
+  assert.equal(validate(schema, out), [], `${args.join(' ')} against ${name}.schema.json:\n${r.stdout}`);
+  return { code: r.code, out: out as T };
+}
+
+interface TunnelJson {
+  name: string;
+  state: string;
+  localAddress: string | null;
+}
+interface ControlJson {
+  op: string;
+  processes: {
+    pid: number;
+    service: boolean;
+    changed?: boolean;
+    changes?: { started: string[]; stopped: string[]; restarted: string[] };
+    tunnels: TunnelJson[];
+  }[];
+}
+
+test('--json of start, tunnel down|up, reload and service status', async () => {
+  mkdirSync(join(dir, 'json'));
+  const config = writeStaticKeysConfig(join(dir, 'json', 'stormtunnel.config.ts'), [def('a'), def('b')], {
+    fastRetry: true,
+  });
+  const inJson = (args: string[]) => ['--config', config, ...args];
+
+  const started = await json<{ outcome: string; ok: boolean; pid: number; tunnels: TunnelJson[] }>(
+    'start',
+    inJson(['start']),
+  );
+  groups.add(started.out.pid);
+  assert.is(started.code, 0);
+  assert.is(started.out.outcome, 'ready');
+  assert.is(started.out.ok, true);
+  assert.equal(
+    started.out.tunnels.map((t) => [t.name, t.state]),
+    [
+      ['a', 'ready'],
+      ['b', 'ready'],
+    ],
+  );
+  assert.match(started.out.tunnels[0]!.localAddress ?? '', /^127\.0\.0\.1:\d+$/);
+
+  const status = await json<{ service: { state: string; pid: number | null }; unit: { installed: boolean } }>(
+    'service-status',
+    inJson(['service', 'status']),
+  );
+  assert.is(status.code, 1, 'exit 1: no unit installed');
+  assert.equal(status.out.service.state, 'running');
+  assert.is(status.out.service.pid, started.out.pid);
+  assert.is(status.out.unit.installed, false);
+
+  const down = await json<ControlJson>('control', inJson(['tunnel', 'down', 'b']));
+  assert.is(down.code, 0);
+  assert.equal(down.out.processes, [{ pid: started.out.pid, service: true, changed: true, tunnels: [] }]);
+  const again = await json<ControlJson>('control', inJson(['tunnel', 'down', 'b']));
+  assert.is(again.out.processes[0]!.changed, false, 'already down');
+  const up = await json<ControlJson>('control', inJson(['tunnel', 'up', 'b']));
+  assert.is(up.out.processes[0]!.changed, true);
+  assert.equal(
+    up.out.processes[0]!.tunnels.map((t) => [t.name, t.state]),
+    [['b', 'ready']],
+  );
+
+  writeStaticKeysConfig(config, [def('a'), def('c')], { fastRetry: true });
+  const reload = await json<ControlJson>('control', inJson(['reload']));
+  assert.is(reload.code, 0);
+  // The file watcher may have applied the edit first; then this reload finds nothing left to change.
+  const [entry] = reload.out.processes;
+  if (entry?.changes?.started.length) {
+    assert.equal(entry.changes, { started: ['c'], stopped: ['b'], restarted: [] });
+    assert.equal(
+      entry.tunnels.map((t) => [t.name, t.state]),
+      [['c', 'ready']],
+    );
+  } else {
+    assert.equal(entry?.changes, { started: [], stopped: [], restarted: [] });
+    assert.equal(entry?.tunnels, []);
+  }
+
+  const stopped = await cli(['--config', config, 'stop']);
+  assert.is(stopped.code, 0, stopped.stderr);
+  const after = await json<{ service: { state: string; pid: number | null } }>(
+    'service-status',
+    inJson(['service', 'status']),
+  );
+  assert.equal(after.out.service, { state: 'stopped', pid: null, startedAt: null });
 });
 
 test.run();

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { systemdUnit } from '../../src/service/units.js';
 import { runCli } from '../helpers/cli.js';
 
 const test = suite('service units');
@@ -33,6 +34,9 @@ test.before(() => {
     XDG_CONFIG_HOME: join(home, '.config'),
     XDG_STATE_HOME: join(home, 'state'),
     AWS_PROFILE: 'dev',
+    // The per-user bus: notifications from the service reach the desktop through it.
+    DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus',
+    DISPLAY: ':0',
     ...SECRETS,
   };
 });
@@ -50,6 +54,8 @@ test('systemd user unit: passes systemd-analyze verify, carries PATH and AWS_PRO
   for (const s of Object.values(SECRETS)) assert.not.ok(r.stdout.includes(s) || r.stderr.includes(s), s);
   assert.match(r.stdout, /^Environment="AWS_PROFILE=dev"$/m);
   assert.match(r.stdout, /^Environment="PATH=/m);
+  assert.match(r.stdout, /^Environment="DBUS_SESSION_BUS_ADDRESS=unix:path=\/run\/user\/1000\/bus"$/m);
+  assert.not.match(r.stdout, /DISPLAY/, 'a display of this login is not written for every later one');
   assert.match(
     r.stdout,
     /^ExecStart="\/\S+node" ".*bin\/stormtunnel\.js" "--config" ".*my project %%i\/stormtunnel\.config\.ts" "up" "--service"$/m,
@@ -73,6 +79,23 @@ test('systemd user unit: passes systemd-analyze verify, carries PATH and AWS_PRO
   writeFileSync(unit, r.stdout.replace('ExecStart=', 'ExecStrat='));
   const bad = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
   assert.match(bad.stderr, /Unknown key 'ExecStrat'/);
+});
+
+test('systemd user unit: a session bus that changes at every login (dbus-launch) is not written into it', () => {
+  const input = {
+    key: '0123456789ab',
+    config: join(project, 'stormtunnel.config.ts'),
+    node: '/usr/bin/node',
+    bin: '/opt/stormtunnel/bin/stormtunnel.js',
+    logFile: join(home, 'state', 'service.log'),
+  };
+  const launched = systemdUnit({
+    ...input,
+    env: { ...env, DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/dbus-Xa1b2c3,guid=0f0e0d0c0b0a' },
+  });
+  assert.not.match(launched.text, /DBUS_SESSION_BUS_ADDRESS/);
+  const userBus = systemdUnit({ ...input, env });
+  assert.match(userBus.text, /^Environment="DBUS_SESSION_BUS_ADDRESS=unix:path=\/run\/user\/1000\/bus"$/m);
 });
 
 test('launchd agent: a well-formed plist (plistlib) with the keys launchd needs, no secrets', async () => {

@@ -20,7 +20,9 @@ import { packageRoot } from '../../package-root.js';
 import type { Instance } from '../../service/instance.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
+import { printJson } from '../output.js';
 import { onStdoutClosed } from '../pipe.js';
+import type { StartJson } from '../service-json.js';
 import { onStopSignal } from '../signals.js';
 
 /** How long `stop` waits: the service's own stop plus the 15 s a refresh token being written may take. */
@@ -31,11 +33,12 @@ export const registerBackground: CommandRegistrar = (program: Command, run) => {
     .command('start [tunnels...]')
     .description('start the tunnels in the background (one service per config); returns once they are ready')
     .option('--timeout <seconds>', 'how long to wait for the tunnels to be ready', '120')
+    .option('--json', 'print the outcome and the tunnels as JSON (schemas/start.schema.json)')
     .addHelpText(
       'after',
       '\nExit code 0 when every tunnel is ready (or waits for a sign-in or a connection), 1 when one failed.\nThe service keeps running either way: stormtunnel logs, stormtunnel stop.',
     )
-    .action(run(async (ctx, opts: { timeout: string }, names?: string[]) => start(ctx, names ?? [], opts)));
+    .action(run(async (ctx, opts: StartOptions, names?: string[]) => start(ctx, names ?? [], opts)));
   program
     .command('stop')
     .description('stop the background service of this config (its sessions are terminated)')
@@ -44,8 +47,9 @@ export const registerBackground: CommandRegistrar = (program: Command, run) => {
     .command('restart [tunnels...]')
     .description('stop the background service of this config and start it again (same tunnels unless named)')
     .option('--timeout <seconds>', 'how long to wait for the tunnels to be ready', '120')
+    .option('--json', 'print the outcome and the tunnels as JSON (schemas/start.schema.json)')
     .action(
-      run(async (ctx, opts: { timeout: string }, names?: string[]) => {
+      run(async (ctx, opts: StartOptions, names?: string[]) => {
         const { readLock } = await import('../../service/instance.js');
         const previous = readLock(await instance(ctx));
         await stop(ctx);
@@ -60,6 +64,11 @@ export const registerBackground: CommandRegistrar = (program: Command, run) => {
     .option('--tunnel <name>', 'only the lines about this tunnel')
     .action(run(async (ctx, opts: LogsOptions) => logs(ctx, opts)));
 };
+
+interface StartOptions {
+  timeout: string;
+  json?: boolean;
+}
 
 async function instance(ctx: CliContext): Promise<Instance> {
   const { findConfigFile, instanceOf } = await import('../../service/instance.js');
@@ -85,7 +94,7 @@ function globalArgs(ctx: CliContext, config: string): string[] {
   ];
 }
 
-async function start(ctx: CliContext, names: string[], opts: { timeout: string }): Promise<number> {
+async function start(ctx: CliContext, names: string[], opts: StartOptions): Promise<number> {
   if (process.platform === 'win32') {
     // The control socket is a Unix socket, and there is no detaching from a console the same way.
     throw new UsageError('the background service is not supported on Windows', {
@@ -144,6 +153,20 @@ async function start(ctx: CliContext, names: string[], opts: { timeout: string }
 
   const { tunnelLine, waitForTunnels } = await import('../../service/readiness.js');
   const result = await waitForTunnels({ socket: socketPath(env, pid), timeoutMs, exited });
+  const failed = result.kind !== 'exited' && result.tunnels.some((t) => t.state === 'failed');
+  if (opts.json) {
+    const { tunnelJson } = await import('../status-json.js');
+    const outcome = result.kind === 'settled' ? (failed ? 'failed' : 'ready') : result.kind;
+    const json: StartJson = {
+      outcome,
+      ok: outcome === 'ready',
+      pid,
+      config: inst.config,
+      logFile: inst.logFile,
+      tunnels: result.kind === 'exited' ? [] : result.tunnels.map(tunnelJson),
+    };
+    printJson(ctx.io.stdout, json);
+  }
   if (result.kind === 'exited') {
     // It ended before its tunnels were up (a config error, a busy port, another service): its own words.
     const said = readFileSync(inst.logFile)
@@ -156,7 +179,7 @@ async function start(ctx: CliContext, names: string[], opts: { timeout: string }
     const code = await exited;
     return code === 0 ? 1 : code;
   }
-  for (const t of result.tunnels) ctx.io.stdout.write(tunnelLine(t) + '\n');
+  if (!opts.json) for (const t of result.tunnels) ctx.io.stdout.write(tunnelLine(t) + '\n');
   if (result.kind === 'timeout') {
     ctx.io.stderr.write(
       `stormtunnel: the tunnels are not ready after ${opts.timeout} s; the service keeps trying (pid ${pid}): stormtunnel logs -f\n`,
@@ -164,7 +187,7 @@ async function start(ctx: CliContext, names: string[], opts: { timeout: string }
     return 1;
   }
   ctx.io.stderr.write(`started (pid ${pid}); log: ${inst.logFile}\n`);
-  return result.tunnels.some((t) => t.state === 'failed') ? 1 : 0;
+  return failed ? 1 : 0;
 }
 
 async function stop(ctx: CliContext): Promise<number> {

@@ -11,10 +11,13 @@ import { packageRoot } from '../../package-root.js';
 import type { ServicePlatform, UnitFile } from '../../service/units.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
+import { printJson } from '../output.js';
+import type { ServiceStatusJson } from '../service-json.js';
 
 interface ServiceOptions {
   dryRun?: boolean;
   platform?: ServicePlatform;
+  json?: boolean;
 }
 
 export const registerService: CommandRegistrar = (program: Command, run) => {
@@ -48,6 +51,8 @@ export const registerService: CommandRegistrar = (program: Command, run) => {
     .command('status')
     .description('whether the unit is installed and the service runs')
     .addOption(platform())
+    .option('--json', 'print it as JSON (schemas/service-status.schema.json)')
+    .addHelpText('after', '\nExit code 0 when the unit is installed, else 1.')
     .action(run(async (ctx, opts: ServiceOptions) => status(ctx, opts)));
 };
 
@@ -140,6 +145,20 @@ async function status(ctx: CliContext, opts: ServiceOptions): Promise<number> {
   const inst = instanceOf(findConfigFile(ctx.globals.config, ctx.io.cwd, ctx.io.env), ctx.io.env);
   const installed = existsSync(unit.path);
   const running = readLock(inst);
+  if (opts.json) {
+    const json: ServiceStatusJson = {
+      platform: unit.platform,
+      config: inst.config,
+      unit: { name: unit.name, path: unit.path, installed },
+      service: running
+        ? { state: 'running', pid: running.pid, startedAt: new Date(running.startedAt).toISOString() }
+        : { state: 'stopped', pid: null, startedAt: null },
+      logFile: inst.logFile,
+      statusCommand: unit.statusCommand,
+    };
+    printJson(ctx.io.stdout, json);
+    return installed ? 0 : 1;
+  }
   ctx.io.stdout.write(`unit: ${installed ? `installed (${unit.path})` : 'not installed'}\n`);
   ctx.io.stdout.write(`service: ${running ? `running (pid ${running.pid})` : 'not running'}\n`);
   ctx.io.stdout.write(`log: ${inst.logFile}\n`);

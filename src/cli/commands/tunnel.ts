@@ -5,10 +5,17 @@ import { StormtunnelError, UsageError } from '../../engine/errors.js';
 import type { ControlRequest, RunningProcess } from '../../tunnel-control/index.js';
 import type { CommandRegistrar } from '../command.js';
 import type { CliContext } from '../context.js';
+import { printJson } from '../output.js';
+import type { ControlJson } from '../service-json.js';
 
 /** A reload bundles and validates the config again before answering. */
 const COMMAND_TIMEOUT_MS = 60_000;
 const SETTLE_TIMEOUT_MS = 60_000;
+const JSON_HELP = 'print what changed and the tunnels as JSON (schemas/control.schema.json)';
+
+interface ControlOptions {
+  json?: boolean;
+}
 
 export const registerTunnel: CommandRegistrar = (program: Command, run) => {
   const tunnel = program
@@ -17,11 +24,21 @@ export const registerTunnel: CommandRegistrar = (program: Command, run) => {
   tunnel
     .command('up <name>')
     .description('start a tunnel of the config in the running `up` or service')
-    .action(run(async (ctx, _opts, name) => command(ctx, { op: 'tunnel-up', tunnel: String(name) })));
+    .option('--json', JSON_HELP)
+    .action(
+      run(async (ctx, opts: ControlOptions, name) =>
+        command(ctx, { op: 'tunnel-up', tunnel: String(name) }, opts),
+      ),
+    );
   tunnel
     .command('down <name>')
     .description('stop one tunnel (its sessions terminated, its port closed)')
-    .action(run(async (ctx, _opts, name) => command(ctx, { op: 'tunnel-down', tunnel: String(name) })));
+    .option('--json', JSON_HELP)
+    .action(
+      run(async (ctx, opts: ControlOptions, name) =>
+        command(ctx, { op: 'tunnel-down', tunnel: String(name) }, opts),
+      ),
+    );
   program
     .command('reload')
     .description(
@@ -31,7 +48,8 @@ export const registerTunnel: CommandRegistrar = (program: Command, run) => {
       'after',
       '\nA config with an error is refused with the error; the running tunnels stay as they are.',
     )
-    .action(run(async (ctx) => command(ctx, { op: 'reload' })));
+    .option('--json', JSON_HELP)
+    .action(run(async (ctx, opts: ControlOptions) => command(ctx, { op: 'reload' }, opts)));
 };
 
 async function runningOf(ctx: CliContext): Promise<{ config: string; processes: RunningProcess[] }> {
@@ -47,18 +65,34 @@ async function runningOf(ctx: CliContext): Promise<{ config: string; processes: 
   return { config, processes };
 }
 
-async function command(ctx: CliContext, request: ControlRequest): Promise<number> {
+async function command(
+  ctx: CliContext,
+  request: Exclude<ControlRequest, { op: 'status' }>,
+  opts: ControlOptions,
+): Promise<number> {
   const { processes } = await runningOf(ctx);
   const { sendControl } = await import('../../tunnel-control/index.js');
   const { tunnelLine, waitForTunnels } = await import('../../service/readiness.js');
+  const { tunnelJson } = await import('../status-json.js');
+  // With --json, stdout is the one document at the end; the lines for people are left out.
+  const out = opts.json ? undefined : ctx.io.stdout;
+  const json: ControlJson = { op: request.op, processes: [] };
   for (const p of processes) {
     const { response } = await sendControl(p.socket, request, COMMAND_TIMEOUT_MS);
     if (!response) throw new StormtunnelError(`stormtunnel up (pid ${p.pid}) did not answer`);
     // The process's own words for a refused command (unknown tunnel, config error): exit 2 like the command.
     if (!response.ok) throw new UsageError(response.error, response.hint ? { hint: response.hint } : {});
-    const out = ctx.io.stdout;
+    const entry: ControlJson['processes'][number] = {
+      pid: p.pid,
+      service: Boolean(p.service),
+      ...(request.op === 'reload'
+        ? { changes: response.changes ?? { started: [], stopped: [], restarted: [] } }
+        : { changed: Boolean(response.changed) }),
+      tunnels: [],
+    };
+    json.processes.push(entry);
     if (request.op === 'tunnel-down') {
-      out.write(`tunnel ${request.tunnel}: ${response.changed ? 'stopped' : 'was not running'}\n`);
+      out?.write(`tunnel ${request.tunnel}: ${response.changed ? 'stopped' : 'was not running'}\n`);
       continue;
     }
     const names =
@@ -67,19 +101,21 @@ async function command(ctx: CliContext, request: ControlRequest): Promise<number
         : [...(response.changes?.started ?? []), ...(response.changes?.restarted ?? [])];
     if (request.op === 'reload') {
       const c = response.changes;
-      for (const n of c?.stopped ?? []) out.write(`tunnel ${n}: stopped (removed from the config)\n`);
-      if (!names.length && !c?.stopped.length) out.write('no tunnel changed\n');
+      for (const n of c?.stopped ?? []) out?.write(`tunnel ${n}: stopped (removed from the config)\n`);
+      if (!names.length && !c?.stopped.length) out?.write('no tunnel changed\n');
     }
     if (!names.length) continue;
     ctx.io.stderr.write(`⏳ waiting for ${names.join(', ')}\n`);
     const result = await waitForTunnels({ socket: p.socket, names, timeoutMs: SETTLE_TIMEOUT_MS });
     if (result.kind === 'exited') continue;
+    entry.tunnels = result.tunnels.map(tunnelJson);
     for (const t of result.tunnels)
-      out.write(
+      out?.write(
         tunnelLine(t) +
           (request.op === 'reload' && response.changes?.restarted.includes(t.name) ? ' (restarted)' : '') +
           '\n',
       );
   }
+  if (opts.json) printJson(ctx.io.stdout, json);
   return 0;
 }
