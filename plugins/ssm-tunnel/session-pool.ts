@@ -2,6 +2,7 @@
 // maxSessions - 1 extra sessions opened on demand. One session carries at most ~0.5-1 MB/s whatever the
 // client does (protocol §8-§9); several sessions to one host are the only way past that. The decisions
 // (where a connection goes, when to grow, when to shrink) are in pool-policy.ts; this file carries them out.
+import type { Clock, TimerHandle } from '../../src/plugin-kit/index.js';
 import {
   isActive,
   nextStartAt,
@@ -11,27 +12,14 @@ import {
   type MemberLoad,
 } from './pool-policy.js';
 
-/** A timer of the engine's clock. */
-type TimerHandle = { readonly id: number };
-
-/**
- * The part of the engine's clock the pool uses (the plugin API's `api.clock`; a FakeClock in tests), declared
- * here so that the pool imports nothing from the engine.
- */
-export interface PoolClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-  sleep(ms: number): Promise<void>;
-}
-
 export interface PoolSession {
   readonly id: string;
   readonly channel: { readonly closed: boolean };
 }
 
 export interface SessionPoolDeps<S extends PoolSession> {
-  clock: PoolClock;
+  /** The engine's clock (`api.clock`; a FakeClock in tests). */
+  clock: Clock;
   /** Sessions at most, the tunnel's own included (1: no pool, exactly one session as before). */
   maxSessions: number;
   /** An extra session that carried no connection for this long is ended. */

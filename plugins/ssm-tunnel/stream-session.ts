@@ -15,7 +15,6 @@ import type {
   LostConnection,
   TunnelStream,
 } from '../../src/plugin-kit/index.js';
-import { clockTimers } from './clock-timers.js';
 import { streamDocumentFor } from './documents.js';
 import { SessionGoneError, SessionLostError } from './errors.js';
 import { isSessionGone, resumeSession, startSession, terminateSession, type SessionScope } from './ssm.js';
@@ -76,7 +75,7 @@ export async function openStreamSession(
           deadAfterMs: options.deadAfterMs,
           maxPayloadBytes: options.maxPayloadBytes,
           maxMessagesPerSecond: options.maxMessagesPerSecond,
-          timers: clockTimers(api.clock),
+          clock: api.clock,
           log: (event, detail) => api.logger.debug(`tunnel ${name}: data channel ${event}`, detail),
         });
       } catch (err) {

@@ -24,7 +24,6 @@ import type {
   LostConnection,
   ResumeResult,
 } from '../../src/plugin-kit/index.js';
-import { clockTimers } from './clock-timers.js';
 import { SessionGoneError, SessionLostError } from './errors.js';
 import { forward, type TrafficObserver } from './forward.js';
 import { SessionPool, type PoolPlacement } from './session-pool.js';
@@ -346,7 +345,7 @@ export class Tunnel {
         deadAfterMs: options.deadAfterMs,
         maxPayloadBytes: options.maxPayloadBytes,
         maxMessagesPerSecond: options.maxMessagesPerSecond,
-        timers: clockTimers(api.clock),
+        clock: api.clock,
         log: (event, detail) => api.logger.debug(`tunnel ${config.name}: data channel ${event}`, detail),
       });
     } catch (err) {

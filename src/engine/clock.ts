@@ -24,6 +24,43 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * Real time with unref'd timers, for timers that must not keep the process alive by themselves (a data
+ * channel's pings and resends: its sockets, not its protocol timers, decide whether the process stays).
+ */
+export const backgroundClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return { id: nextId++, t } as TimerHandle;
+  },
+  clearTimeout(handle) {
+    clearTimeout((handle as unknown as { t: NodeJS.Timeout }).t);
+  },
+  sleep(ms, signal) {
+    return sleepWith(backgroundClock, ms, signal);
+  },
+};
+
+/** Runs `fn` every `ms` on `clock` (the next run is armed before this one runs); returns the stop. */
+export function repeat(clock: Clock, ms: number, fn: () => void): () => void {
+  let stopped = false;
+  let handle: TimerHandle | undefined;
+  const arm = (): void => {
+    handle = clock.setTimeout(() => {
+      if (stopped) return;
+      arm();
+      fn();
+    }, ms);
+  };
+  arm();
+  return () => {
+    stopped = true;
+    if (handle) clock.clearTimeout(handle);
+  };
+}
+
 function sleepWith(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {

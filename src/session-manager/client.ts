@@ -20,7 +20,8 @@ import { DEFAULT_MESSAGE_BURST, DEFAULT_MESSAGE_RATE, MessagePacer } from './pac
 import { Sequencer } from './sequencer.js';
 import { SMUX_HEADER_SIZE, SmuxSession } from './smux.js';
 import { SocketTransport } from './socket-transport.js';
-import { realTimers } from './timers.js';
+import { backgroundClock, repeat } from '../engine/clock.js';
+import type { Clock, TimerHandle } from '../engine/types.js';
 import {
   MessageType,
   PayloadType,
@@ -35,7 +36,6 @@ import {
   type PortSessionProperties,
   type ProcessedClientAction,
   type ResumeResult,
-  type TimerApi,
   type TunnelStream,
 } from './types.js';
 import { CLIENT_VERSION, clientSmuxKeepAlive, clientUsesMux } from './versions.js';
@@ -85,7 +85,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
   customerMessage = '';
 
   private state: State = 'init';
-  private readonly timers: TimerApi;
+  private readonly clock: Clock;
   private readonly clientVersion: string;
   private readonly seq: Sequencer;
   private readonly pacer: MessagePacer | undefined;
@@ -105,20 +105,20 @@ class DataChannelClient extends EventEmitter implements DataChannel {
   private readonly drainWaiters: ((err?: Error | null) => void)[] = [];
   private pendingConnectErrors = 0;
   private handshakeWait: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  private handshakeTimer: unknown;
+  private handshakeTimer: TimerHandle | undefined;
   private responded = false;
-  private pingTimer: unknown;
+  private stopPings: (() => void) | undefined;
   private lastReceived = 0;
   private resuming = false;
   private lostWhileResuming: string | undefined;
   private terminating = false;
-  private sleeper: { timer: unknown; resolve: () => void } | undefined;
+  private sleeper: { timer: TimerHandle; resolve: () => void } | undefined;
   private connections = 0;
   private resumes = 0;
 
   constructor(private readonly opts: DataChannelOptions) {
     super();
-    this.timers = opts.timers ?? realTimers;
+    this.clock = opts.clock ?? backgroundClock;
     this.clientVersion = opts.clientVersion ?? CLIENT_VERSION;
     this.url = opts.streamUrl;
     this.token = opts.tokenValue;
@@ -133,12 +133,12 @@ class DataChannelClient extends EventEmitter implements DataChannel {
         : new MessagePacer({
             ratePerSecond: rate,
             burst: Math.min(DEFAULT_MESSAGE_BURST, Math.max(1, Math.floor(rate / 10))),
-            timers: this.timers,
+            clock: this.clock,
           });
     this.seq = new Sequencer({
       role: 'client',
       deliver: (m) => this.onAgentMessage(m),
-      timers: this.timers,
+      clock: this.clock,
       window: {
         maxBytes: CLIENT_WINDOW_BYTES,
         maxQueuedMessages: this.pacer ? MAX_QUEUED_MESSAGES : undefined,
@@ -164,7 +164,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     return new Promise<void>((resolve, reject) => {
       this.handshakeWait = { resolve, reject };
       this.state = 'handshaking';
-      this.handshakeTimer = this.timers.setTimeout(
+      this.handshakeTimer = this.clock.setTimeout(
         () => this.failOpen(new HandshakeError('timed out waiting for the handshake to complete')),
         this.opts.handshakeTimeoutMs ?? 30_000,
       );
@@ -199,15 +199,15 @@ class DataChannelClient extends EventEmitter implements DataChannel {
   checkAlive(timeoutMs = 3000): void {
     const ws = this.ws;
     if (!ws || this.state !== 'open') return;
-    const asked = this.timers.now();
+    const asked = this.clock.now();
     try {
       ws.ping();
     } catch {
       /* close follows */
     }
-    this.timers.setTimeout(() => {
+    this.clock.setTimeout(() => {
       if (ws !== this.ws || this.lastReceived >= asked) return;
-      this.log('dead-endpoint', { afterCheck: true, silentMs: this.timers.now() - this.lastReceived });
+      this.log('dead-endpoint', { afterCheck: true, silentMs: this.clock.now() - this.lastReceived });
       this.onLost(ws, `no answer within ${timeoutMs} ms of a liveness check`, 0);
       ws.terminate();
     }, timeoutMs);
@@ -248,7 +248,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
         });
     return new Promise<WebSocket>((resolve, reject) => {
       const cleanup = (): void => {
-        this.timers.clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         ws.off('open', onOpen);
         ws.off('error', onError);
         ws.off('close', onClose);
@@ -273,7 +273,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
       };
       const onError = (err: Error): void => fail(err);
       const onClose = (code: number): void => fail(new Error(`WebSocket closed before open (${code})`));
-      const timer = this.timers.setTimeout(() => fail(new Error('WebSocket open timed out')), timeoutMs);
+      const timer = this.clock.setTimeout(() => fail(new Error('WebSocket open timed out')), timeoutMs);
       ws.once('open', onOpen);
       ws.once('error', onError);
       ws.once('close', onClose);
@@ -287,7 +287,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     }
     this.ws = ws;
     this.connections++;
-    this.lastReceived = this.timers.now();
+    this.lastReceived = this.clock.now();
     ws.on('message', (data, isBinary) => this.onFrame(ws, data, isBinary));
     ws.on('pong', () => {
       if (ws === this.ws) this.markAlive();
@@ -310,11 +310,11 @@ class DataChannelClient extends EventEmitter implements DataChannel {
     this.stopPing();
     const interval = this.opts.pingIntervalMs ?? 5000;
     const deadAfter = this.opts.deadAfterMs ?? 20_000;
-    this.pingTimer = this.timers.setInterval(() => {
+    this.stopPings = repeat(this.clock, interval, () => {
       const ws = this.ws;
       if (!ws) return;
-      if (this.timers.now() - this.lastReceived > deadAfter) {
-        this.log('dead-endpoint', { silentMs: this.timers.now() - this.lastReceived });
+      if (this.clock.now() - this.lastReceived > deadAfter) {
+        this.log('dead-endpoint', { silentMs: this.clock.now() - this.lastReceived });
         this.onLost(ws, 'endpoint unresponsive (no pong)', 0);
         ws.terminate();
         return;
@@ -324,16 +324,16 @@ class DataChannelClient extends EventEmitter implements DataChannel {
       } catch {
         /* close follows */
       }
-    }, interval);
+    });
   }
 
   private stopPing(): void {
-    if (this.pingTimer !== undefined) this.timers.clearInterval(this.pingTimer);
-    this.pingTimer = undefined;
+    this.stopPings?.();
+    this.stopPings = undefined;
   }
 
   private markAlive(): void {
-    this.lastReceived = this.timers.now();
+    this.lastReceived = this.clock.now();
   }
 
   private onLost(ws: WebSocket, cause: string, code: number): void {
@@ -416,7 +416,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
 
   private sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = this.timers.setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.sleeper = undefined;
         resolve();
       }, ms);
@@ -432,10 +432,10 @@ class DataChannelClient extends EventEmitter implements DataChannel {
   private finish(info: DataChannelClosedInfo): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.timers.clearTimeout(this.handshakeTimer);
+    if (this.handshakeTimer) this.clock.clearTimeout(this.handshakeTimer);
     this.stopPing();
     if (this.sleeper) {
-      this.timers.clearTimeout(this.sleeper.timer);
+      this.clock.clearTimeout(this.sleeper.timer);
       this.sleeper.resolve();
       this.sleeper = undefined;
     }
@@ -461,7 +461,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
         ws.terminate();
       }
       // Don't wait forever for the peer's close frame.
-      this.timers.setTimeout(() => ws.terminate(), 1000);
+      this.clock.setTimeout(() => ws.terminate(), 1000);
     }
     this.log('closed', { reason: info.reason, message: info.error?.message });
     this.emit('closed', info);
@@ -604,7 +604,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
       (clientUsesMux(this.agentVersion, this.sessionProperties.type) ? 'mux' : 'basic');
     if (this.mode === 'mux') this.setupSmux();
     this.state = 'open';
-    this.timers.clearTimeout(this.handshakeTimer);
+    if (this.handshakeTimer) this.clock.clearTimeout(this.handshakeTimer);
     this.log('handshake-complete', { mode: this.mode, agentVersion: this.agentVersion });
     this.handshakeWait?.resolve();
     this.handshakeWait = undefined;
@@ -621,7 +621,7 @@ class DataChannelClient extends EventEmitter implements DataChannel {
       maxReceiveBuffer: this.opts.muxReceiveBuffer,
       // One frame per message: header + payload within the payload limit (§9).
       maxFrameSize: this.maxPayload - SMUX_HEADER_SIZE,
-      timers: this.timers,
+      clock: this.clock,
       onRemoteFin: (s) => {
         // The agent sends Flag 3 right before FINning the stream it could not connect.
         if (this.pendingConnectErrors > 0 && s.bytesReceived === 0) {

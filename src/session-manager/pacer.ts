@@ -1,7 +1,7 @@
 // Token bucket for the messages a client sends on one data channel. The real service allows about 1000
 // messages per second per session and closes the WebSocket of a client that sends faster (protocol §9), so
 // everything the client sends (stream data, acks, flags) takes a token first.
-import type { TimerApi } from './types.js';
+import type { Clock, TimerHandle } from '../engine/types.js';
 
 /** 900/s with a burst of 50: at most 950 in any one-second window, under the service's ~1000. */
 export const DEFAULT_MESSAGE_RATE = 900;
@@ -15,13 +15,13 @@ export interface MessagePacerOptions {
   ratePerSecond: number;
   /** Tokens the bucket holds when full (the largest burst). */
   burst: number;
-  timers: TimerApi;
+  clock: Clock;
 }
 
 export class MessagePacer {
   private tokens: number;
   private refilledAt: number;
-  private wakeTimer: unknown;
+  private wakeTimer: TimerHandle | undefined;
   private readonly waiters: (() => void)[] = [];
   private closed = false;
 
@@ -30,7 +30,7 @@ export class MessagePacer {
       throw new RangeError('a message pacer needs a positive rate and a burst of at least 1');
     }
     this.tokens = opts.burst;
-    this.refilledAt = opts.timers.now();
+    this.refilledAt = opts.clock.now();
   }
 
   /** Takes one token if there is one. */
@@ -57,12 +57,12 @@ export class MessagePacer {
   close(): void {
     this.closed = true;
     this.waiters.length = 0;
-    if (this.wakeTimer !== undefined) this.opts.timers.clearTimeout(this.wakeTimer);
+    if (this.wakeTimer !== undefined) this.opts.clock.clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
   }
 
   private refill(): void {
-    const now = this.opts.timers.now();
+    const now = this.opts.clock.now();
     const elapsed = now - this.refilledAt;
     if (elapsed <= 0) return;
     this.refilledAt = now;
@@ -74,7 +74,7 @@ export class MessagePacer {
     this.refill();
     const want = Math.min(WAKE_BATCH, this.opts.burst);
     const ms = Math.max(1, Math.ceil(((want - this.tokens) * 1000) / this.opts.ratePerSecond));
-    this.wakeTimer = this.opts.timers.setTimeout(() => {
+    this.wakeTimer = this.opts.clock.setTimeout(() => {
       this.wakeTimer = undefined;
       for (const cb of this.waiters.splice(0)) cb();
       if (this.waiters.length > 0) this.schedule();

@@ -1,15 +1,16 @@
 // A stand-alone resume policy for users of the data channel without the engine (tests, scripts): the
 // reference client's schedule (§6: 100-200 ms doubling to 5 s, 5 attempts). Tunnels do not use it: their
 // retries are decided by the engine's onError hook.
-import { realTimers } from './timers.js';
-import type { LostConnection, ResumeResult, TimerApi } from './types.js';
+import { backgroundClock } from '../engine/clock.js';
+import type { Clock } from '../engine/types.js';
+import type { LostConnection, ResumeResult } from './types.js';
 
 export interface ResumeWithBackoffOptions {
   /** Tries per loss (default 5). */
   maxAttempts?: number;
   /** Random source in [0, 1) for the jitter (default Math.random). */
   random?: () => number;
-  timers?: TimerApi;
+  clock?: Clock;
   /** Hears each failed try. */
   onAttemptFailed?: (attempt: number, error: Error) => void;
 }
@@ -19,7 +20,7 @@ export function resumeWithBackoff(
   resumeSession: () => Promise<ResumeResult>,
   opts: ResumeWithBackoffOptions = {},
 ): (lost: LostConnection) => Promise<void> {
-  const timers = opts.timers ?? realTimers;
+  const timers = opts.clock ?? backgroundClock;
   const random = opts.random ?? Math.random;
   const maxAttempts = opts.maxAttempts ?? 5;
   return async (lost) => {

@@ -3,14 +3,14 @@
 import { EventEmitter } from 'node:events';
 import { encodeAck } from './ack.js';
 import { encodedLength, encodeMessage, HEADER_LENGTH } from './frame.js';
-import { realTimers } from './timers.js';
+import { backgroundClock, repeat } from '../engine/clock.js';
+import type { Clock } from '../engine/types.js';
 import {
   MessageType,
   type ClientMessage,
   type SequencerOptions,
   type SequencerStats,
   type SequencerTransport,
-  type TimerApi,
 } from './types.js';
 
 export const INITIAL_RTO_MS = 200;
@@ -37,7 +37,7 @@ interface Held {
  * Events: 'drain' when the send window opens again after `send()` returned false.
  */
 export class Sequencer extends EventEmitter {
-  private readonly timers: TimerApi;
+  private readonly clock: Clock;
   private readonly outType: string;
   private readonly inType: string;
   private readonly deliver: (msg: ClientMessage) => boolean;
@@ -75,7 +75,7 @@ export class Sequencer extends EventEmitter {
   private srtt = INITIAL_SRTT_MS;
   private rttvar = 0;
   private rtoMs = INITIAL_RTO_MS;
-  private readonly tick: unknown;
+  private readonly stopTick: () => void;
   private readonly counters: SequencerStats = {
     sent: 0,
     retransmits: 0,
@@ -87,7 +87,7 @@ export class Sequencer extends EventEmitter {
 
   constructor(opts: SequencerOptions) {
     super();
-    this.timers = opts.timers ?? realTimers;
+    this.clock = opts.clock ?? backgroundClock;
     this.outType = opts.role === 'client' ? MessageType.InputStreamData : MessageType.OutputStreamData;
     this.inType = opts.role === 'client' ? MessageType.OutputStreamData : MessageType.InputStreamData;
     this.deliver = opts.deliver;
@@ -100,7 +100,7 @@ export class Sequencer extends EventEmitter {
     const reuse = opts.reuseFramesOfPayloadLength;
     this.reuseLength = reuse ? encodedLength(reuse) : 0;
     this.maxSpare = reuse ? Math.ceil(this.maxWindowBytes / reuse) + 1 : 0;
-    this.tick = this.timers.setInterval(() => this.onTick(), RESEND_TICK_MS);
+    this.stopTick = repeat(this.clock, RESEND_TICK_MS, () => this.onTick());
   }
 
   get rto(): number {
@@ -160,7 +160,7 @@ export class Sequencer extends EventEmitter {
    */
   send(payloadType: number, payload: Buffer | readonly Buffer[], flags = 0): boolean {
     if (this.closed) return false;
-    const now = this.timers.now();
+    const now = this.clock.now();
     const seq = this.nextSeq++;
     let reuse: Buffer | undefined;
     if (this.spare.length > 0) {
@@ -206,7 +206,7 @@ export class Sequencer extends EventEmitter {
     if (!first) return;
     const m = this.inFlight[seq - first.seq];
     if (!m || m.acked) return;
-    if (m.lastSent !== undefined) this.updateRtt(this.timers.now() - m.lastSent);
+    if (m.lastSent !== undefined) this.updateRtt(this.clock.now() - m.lastSent);
     m.acked = true;
     // Acked: never transmitted again, so its buffer can carry a later message (see reuseFramesOfPayloadLength).
     if (m.frame.length === this.reuseLength && this.spare.length < this.maxSpare) this.spare.push(m.frame);
@@ -308,7 +308,7 @@ export class Sequencer extends EventEmitter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.timers.clearInterval(this.tick);
+    this.stopTick();
     this.transport = undefined;
     this.inFlight.length = 0;
     this.inFlightBytes = 0;
@@ -354,7 +354,7 @@ export class Sequencer extends EventEmitter {
   }
 
   private sendAck(msg: ClientMessage): void {
-    this.transport?.send(encodeAck(msg, this.timers.now()), 'ack');
+    this.transport?.send(encodeAck(msg, this.clock.now()), 'ack');
   }
 
   private transmit(m: Outgoing, now: number): void {
@@ -364,7 +364,7 @@ export class Sequencer extends EventEmitter {
 
   /** Transmits from the cursor on, in order, while the transport takes more. */
   private pump(): void {
-    const now = this.timers.now();
+    const now = this.clock.now();
     // Indexes are recomputed each turn: a synchronous transport may get acks (and shifts) back mid-loop.
     while (this.transport && !this.publicationPaused && !this.transportBusy) {
       const first = this.inFlight[0];
@@ -388,7 +388,7 @@ export class Sequencer extends EventEmitter {
     // The front of inFlight is always the oldest unacked message.
     const oldest = this.inFlight[0];
     if (!oldest || oldest.lastSent === undefined) return;
-    const now = this.timers.now();
+    const now = this.clock.now();
     if (now - oldest.lastSent > this.rtoMs) {
       this.counters.retransmits++;
       this.transmit(oldest, now);

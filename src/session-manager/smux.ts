@@ -3,8 +3,9 @@
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import { SmuxError } from './errors.js';
-import { realTimers } from './timers.js';
-import type { SmuxOptions, SmuxStreamInfo, TimerApi } from './types.js';
+import { backgroundClock, repeat } from '../engine/clock.js';
+import type { Clock } from '../engine/types.js';
+import type { SmuxOptions, SmuxStreamInfo } from './types.js';
 
 export const SMUX_VERSION = 1;
 export const SmuxCmd = { SYN: 0, FIN: 1, PSH: 2, NOP: 3 } as const;
@@ -128,7 +129,7 @@ export class SmuxStream extends Duplex implements SmuxStreamInfo {
  * receive buffer drained below the limit after `receiveReady` was false).
  */
 export class SmuxSession extends EventEmitter {
-  private readonly timers: TimerApi;
+  private readonly clock: Clock;
   private readonly sink: (chunk: Buffer) => boolean;
   private readonly frameSink: SmuxOptions['writeFrame'];
   /** Reused for every frame given to `writeFrame` (it copies the header before returning). */
@@ -153,8 +154,8 @@ export class SmuxSession extends EventEmitter {
   private sinkWritable = true;
   private recvBlocked = false;
   private closedFlag = false;
-  private keepAliveTimer: unknown;
-  private watchdogTimer: unknown;
+  private stopKeepAlive: (() => void) | undefined;
+  private stopWatchdog: (() => void) | undefined;
   private dataSeen = false;
 
   // Incoming reassembly: chunks not yet parsed, plus the parsed header of the frame being awaited.
@@ -164,7 +165,7 @@ export class SmuxSession extends EventEmitter {
 
   constructor(opts: SmuxOptions) {
     super();
-    this.timers = opts.timers ?? realTimers;
+    this.clock = opts.clock ?? backgroundClock;
     this.sink = opts.write;
     this.frameSink = opts.writeFrame;
     this.maxFrame = Math.min(opts.maxFrameSize ?? DEFAULT_MAX_FRAME, 0xffff);
@@ -174,11 +175,11 @@ export class SmuxSession extends EventEmitter {
     if (opts.keepAlive) {
       const interval = opts.keepAlive.intervalMs ?? 10_000;
       const timeout = opts.keepAlive.timeoutMs ?? 30_000;
-      this.keepAliveTimer = this.timers.setInterval(() => this.enqueue(SmuxCmd.NOP, 0), interval);
-      this.watchdogTimer = this.timers.setInterval(() => {
+      this.stopKeepAlive = repeat(this.clock, interval, () => this.enqueue(SmuxCmd.NOP, 0));
+      this.stopWatchdog = repeat(this.clock, timeout, () => {
         if (!this.dataSeen) this.close(new SmuxError('smux keepalive timeout'));
         this.dataSeen = false;
-      }, timeout);
+      });
     }
   }
 
@@ -235,8 +236,8 @@ export class SmuxSession extends EventEmitter {
   close(err?: Error): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    if (this.keepAliveTimer !== undefined) this.timers.clearInterval(this.keepAliveTimer);
-    if (this.watchdogTimer !== undefined) this.timers.clearInterval(this.watchdogTimer);
+    this.stopKeepAlive?.();
+    this.stopWatchdog?.();
     const pending = [...this.control.splice(0), ...[...this.streamQueues.values()].flatMap((q) => q.frames)];
     this.streamQueues.clear();
     this.turns.length = 0;

@@ -3,6 +3,8 @@
 // the reference session-manager-plugin and amazon-ssm-agent.
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
+// The data channel runs on the engine's one clock type (a FakeClock in tests, unref'd real time by default).
+import type { Clock } from '../engine/types.js';
 
 /** Values of the 32-byte MessageType header field. */
 export const MessageType = {
@@ -138,15 +140,6 @@ export interface ChannelClosedPayload {
   Output: string;
 }
 
-/** Clock and timers, injectable so the sequencer and smux can run in fake time in tests. */
-export interface TimerApi {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
 /** Where a sequencer puts frames. `kind` lets a fault injector treat stream data and acks differently. */
 export interface SequencerTransport {
   /**
@@ -164,7 +157,7 @@ export interface SequencerOptions {
    * ready"): it is not acked, stays held, and delivery pauses until `resumeDelivery()`.
    */
   deliver: (msg: ClientMessage) => boolean;
-  timers?: TimerApi;
+  clock?: Clock;
   /**
    * Send window, counted from the oldest unacked message to the newest sent. `send()` returns false and
    * `writable` is false once either bound is reached; 'drain' is emitted when acks open it again.
@@ -215,7 +208,7 @@ export interface SmuxOptions {
   maxFrameSize?: number;
   /** Total bytes buffered in streams' readable sides before `receiveReady` turns false (default 4 MiB). */
   maxReceiveBuffer?: number;
-  timers?: TimerApi;
+  clock?: Clock;
   /**
    * Consulted when the peer FINs a stream. Returning an Error fails the stream with it instead of a clean
    * end (used for ConnectToPortError, which the agent signals out of band before the FIN).
@@ -295,7 +288,7 @@ export interface DataChannelOptions {
   wsFactory?: (url: string) => WebSocket;
   /** Diagnostic events; detail never contains tokens. */
   log?: (event: string, detail: Record<string, unknown>) => void;
-  timers?: TimerApi;
+  clock?: Clock;
 }
 
 export type DataChannelMode = 'basic' | 'mux';

@@ -8,11 +8,14 @@ import {
   type AgentSessionOptions,
   type DataChannelRegistry,
 } from '../../src/emulator/agent/index.js';
-import type { TimerApi } from '../../src/session-manager/types.js';
+import type { Clock, TimerHandle } from '../../src/engine/types.js';
 import { withTimeout } from '../helpers/wait.js';
 
-/** Deterministic fake clock: timers fire only from `advance()`. */
-export class FakeTimers implements TimerApi {
+/**
+ * Deterministic fake clock for the data channel's unit tests: the engine's Clock, with timers that fire only
+ * from a synchronous `advance()` (these tests step protocol state machines without awaiting).
+ */
+export class FakeTimers implements Clock {
   private t = 1_700_000_000_000;
   private nextId = 1;
   private readonly pending = new Map<number, { at: number; fn: () => void; every?: number }>();
@@ -20,21 +23,16 @@ export class FakeTimers implements TimerApi {
   now(): number {
     return this.t;
   }
-  setTimeout(fn: () => void, ms: number): unknown {
+  setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
     this.pending.set(id, { at: this.t + ms, fn });
-    return id;
+    return { id };
   }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
+  clearTimeout(handle: TimerHandle): void {
+    this.pending.delete(handle.id);
   }
-  setInterval(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.pending.set(id, { at: this.t + ms, fn, every: ms });
-    return id;
-  }
-  clearInterval(handle: unknown): void {
-    this.pending.delete(handle as number);
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimeout(resolve, ms));
   }
   get timerCount(): number {
     return this.pending.size;

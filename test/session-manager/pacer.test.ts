@@ -22,7 +22,7 @@ test('a greedy sender stays under 1000 messages in every one-second window, at ~
   const pacer = new MessagePacer({
     ratePerSecond: DEFAULT_MESSAGE_RATE,
     burst: DEFAULT_MESSAGE_BURST,
-    timers,
+    clock: timers,
   });
   const sentAt: number[] = [];
   const start = timers.now();
@@ -43,7 +43,7 @@ test('a greedy sender stays under 1000 messages in every one-second window, at ~
 
 test('idle time refills at most a burst; a closed pacer wakes nobody', () => {
   const timers = new FakeTimers();
-  const pacer = new MessagePacer({ ratePerSecond: 100, burst: 5, timers });
+  const pacer = new MessagePacer({ ratePerSecond: 100, burst: 5, clock: timers });
   timers.advance(60_000);
   let n = 0;
   while (pacer.take()) n++;
@@ -58,8 +58,8 @@ test('idle time refills at most a burst; a closed pacer wakes nobody', () => {
 
 test('a rate or burst that cannot work is refused', () => {
   const timers = new FakeTimers();
-  assert.throws(() => new MessagePacer({ ratePerSecond: 0, burst: 5, timers }), /positive rate/);
-  assert.throws(() => new MessagePacer({ ratePerSecond: 10, burst: 0, timers }), /burst/);
+  assert.throws(() => new MessagePacer({ ratePerSecond: 0, burst: 5, clock: timers }), /positive rate/);
+  assert.throws(() => new MessagePacer({ ratePerSecond: 10, burst: 0, clock: timers }), /burst/);
 });
 
 test.run();

@@ -31,7 +31,7 @@ function capture(): { wire: Wire; send: (f: Buffer, kind: 'data' | 'ack') => voi
 
 function sender(timers: FakeTimers, extra: Partial<SequencerOptions> = {}) {
   const c = capture();
-  const s = new Sequencer({ role: 'client', deliver: () => true, timers, ...extra });
+  const s = new Sequencer({ role: 'client', deliver: () => true, clock: timers, ...extra });
   s.attach({ send: c.send });
   return { s, wire: c.wire };
 }
@@ -130,7 +130,7 @@ test('receiver: in order delivery, duplicates re-acked, reordering buffered and 
   const c = capture();
   const r = new Sequencer({
     role: 'client',
-    timers: t,
+    clock: t,
     deliver: (m) => (got.push(m.payload.toString()), true),
   });
   r.attach({ send: c.send });
@@ -156,7 +156,7 @@ test('receiver: reorder buffer bounded; over the limit is dropped unacked and re
   const c = capture();
   const r = new Sequencer({
     role: 'client',
-    timers: t,
+    clock: t,
     deliver: (m) => (got.push(m.sequenceNumber), true),
     reorderLimit: { maxMessages: 2 },
   });
@@ -180,7 +180,7 @@ test('receiver: not ready refuses (no ack, no advance) and delivers later exactl
   const c = capture();
   const r = new Sequencer({
     role: 'client',
-    timers: t,
+    clock: t,
     deliver: (m) => {
       if (!ready) return false;
       got.push(m.sequenceNumber);
@@ -286,10 +286,10 @@ test('two endpoints over a lossy link (drop 20%, dup 10%, reorder 10%) deliver 2
       if (rnd() < 0.1) inbox.unshift({ to, frame });
       else inbox.push({ to, frame });
     };
-  const a = new Sequencer({ role: 'client', timers: t, deliver: () => true, window: { maxMessages: 64 } });
+  const a = new Sequencer({ role: 'client', clock: t, deliver: () => true, window: { maxMessages: 64 } });
   const b = new Sequencer({
     role: 'agent',
-    timers: t,
+    clock: t,
     deliver: (m) => (got.push(Number(m.payload.toString())), true),
   });
   a.attach({ send: link('b') });
@@ -318,7 +318,7 @@ test('two endpoints over a lossy link (drop 20%, dup 10%, reorder 10%) deliver 2
 
 test('close stops the timer', () => {
   const t = new FakeTimers();
-  const s = new Sequencer({ role: 'agent', timers: t, deliver: () => true });
+  const s = new Sequencer({ role: 'agent', clock: t, deliver: () => true });
   assert.is(t.timerCount, 1);
   s.close();
   assert.is(t.timerCount, 0);
@@ -328,7 +328,7 @@ test('busy transport: later messages wait in the window unsent, go out in order 
   const t = new FakeTimers();
   const c = capture();
   let busy = false;
-  const s = new Sequencer({ role: 'client', deliver: () => true, timers: t });
+  const s = new Sequencer({ role: 'client', deliver: () => true, clock: t });
   s.attach({
     send: (f, kind) => {
       c.send(f, kind);
@@ -374,7 +374,7 @@ test('send in parts: one message, payload concatenated, digest over the whole', 
 test('reuseFramesOfPayloadLength: an acked message buffer carries a later message of that length', () => {
   const t = new FakeTimers();
   const frames: Buffer[] = [];
-  const s = new Sequencer({ role: 'client', deliver: () => true, timers: t, reuseFramesOfPayloadLength: 4 });
+  const s = new Sequencer({ role: 'client', deliver: () => true, clock: t, reuseFramesOfPayloadLength: 4 });
   s.attach({ send: (f) => void frames.push(f) });
   s.send(PayloadType.Output, Buffer.from('aaaa'));
   s.send(PayloadType.Output, Buffer.from('bb'));

@@ -161,7 +161,7 @@ test('keepalive: NOP every interval, close after timeout of silence (fake time)'
     role: 'client',
     write: (b) => (out.push(b), true),
     keepAlive: { intervalMs: 10_000, timeoutMs: 30_000 },
-    timers: t,
+    clock: t,
   });
   let closedWith: Error | undefined;
   s.on('close', (e: Error | undefined) => (closedWith = e));
@@ -187,7 +187,7 @@ test('keepalive disabled: no NOPs and no timeout', () => {
     role: 'client',
     write: (b) => (out.push(b), true),
     keepAlive: false,
-    timers: t,
+    clock: t,
   });
   t.advance(120_000);
   assert.is(out.length, 0);
