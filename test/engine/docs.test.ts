@@ -53,6 +53,7 @@ test('docs/architecture.md names every plugin folder', () => {
     'keychain',
     'notify',
     'retry',
+    'targets',
     'ssm-tunnel',
   ]) {
     assert.match(doc, `plugins/${p}`, p);

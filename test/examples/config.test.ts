@@ -22,6 +22,7 @@ test('`stormtunnel plugins --json` lists the built-ins, then the three examples 
       'keychain',
       'notify',
       'retry',
+      'targets',
       'ssm-tunnel',
       'name-tag-guard',
       'office-hours-retry',

@@ -44,8 +44,16 @@ test('connections arriving together spread over new sessions, each prepared afre
     .filter((s) => (s.stats as AgentSessionStats | undefined)?.bytesFromClient);
   assert.ok(carried.length >= 3, `data went over ${carried.length} sessions`);
   // Idle shrink: the three extra sessions are terminated, the own one stays.
-  await waitFor(() => requests(w, 'TerminateSession').length === 3, 15_000, 'extra sessions ended when idle');
+  // Waits on the pool itself (the own session left alone), then counts what the emulator saw.
   const own = statusOf(set, 'db').sessionId;
+  await waitFor(
+    () => (statusOf(set, 'db').sessions ?? []).length === 1,
+    60_000,
+    () =>
+      `extra sessions ended when idle (sessions now ${JSON.stringify(statusOf(set, 'db').sessions)}, ${requests(w, 'TerminateSession').length} TerminateSession)`,
+  );
+  await waitFor(() => requests(w, 'TerminateSession').length >= 3, 30_000, 'three TerminateSession requests');
+  assert.is(requests(w, 'TerminateSession').length, 3, 'the three extra sessions, not the own one');
   assert.equal(statusOf(set, 'db').sessions, [{ id: own, connections: 0, primary: true }]);
   assert.is(statusOf(set, 'db').state, 'ready');
   await set.stop();

@@ -110,19 +110,26 @@ withSsh(
   },
 );
 
-withSsh('ssh-proxy: a bad port or target is one line and exit 2, nothing on stdout', async () => {
-  // Side by side: each is a CLI start-up, the slow part on a busy machine.
-  const [bad, unresolved] = await Promise.all([
-    run(process.execPath, [BIN, 'ssh-proxy', BASTION, '70000']),
-    run(process.execPath, [BIN, 'ssh-proxy', 'web-1']),
-  ]);
-  assert.is(bad.code, 2);
-  assert.is(bad.stdout.length, 0);
-  assert.match(bad.stderr, /^stormtunnel: PORT: expected a port number 1-65535, got "70000"\n/);
-  assert.is(unresolved.code, 2);
-  assert.is(unresolved.stdout.length, 0);
-  assert.match(unresolved.stderr, /target "web-1" is not an instance id/);
-});
+withSsh(
+  'ssh-proxy: a bad port is one line and exit 2, a name that matches nothing exit 8; nothing on stdout',
+  async () => {
+    // Side by side: each is a CLI start-up, the slow part on a busy machine.
+    const [bad, unresolved] = await Promise.all([
+      run(process.execPath, [BIN, 'ssh-proxy', BASTION, '70000']),
+      run(process.execPath, [BIN, 'ssh-proxy', 'web-1']),
+    ]);
+    assert.is(bad.code, 2);
+    assert.is(bad.stdout.length, 0);
+    assert.match(bad.stderr, /^stormtunnel: PORT: expected a port number 1-65535, got "70000"\n/);
+    // A plain word is a Name tag (the targets plugin): nothing by that name is a target failure (exit 8).
+    assert.is(unresolved.code, 8);
+    assert.is(unresolved.stdout.length, 0);
+    assert.match(
+      unresolved.stderr,
+      /^stormtunnel: Target Unavailable: .*no instance with tag Name=web-1 in us-east-1 .*found no instance with that tag\n  → [^\n]+\n$/,
+    );
+  },
+);
 
 /**
  * A config with the data channel unpaced on our side (the emulator's agent too, below): 32 MiB at the realistic

@@ -134,7 +134,10 @@ export async function runTunnels(ctx: CliContext, run: RunTunnelsOptions): Promi
   // `stormtunnel up | head -1`: the reader is gone; stop as on Ctrl-C (exit 0, sessions terminated).
   const offClosed = onStdoutClosed(() => finish(0));
 
+  // Set when everything stops: the "stopping" and "stopped" lines say it once, not a line per tunnel.
+  let stoppingAll = false;
   const onChange = (change: TunnelStateChange): void => {
+    if (stoppingAll && change.state === 'stopped') return;
     const status = tunnels.status().find((s) => s.name === change.tunnel);
     // On a terminal the table shows states; only problems get a line of their own there.
     if (!view || change.state === 'failed' || change.state === 'waiting-for-sign-in')
@@ -244,6 +247,7 @@ export async function runTunnels(ctx: CliContext, run: RunTunnelsOptions): Promi
   const erase = view ? '\r\x1b[K' : '';
   if (code === 0) say(`${erase}stopping: terminating the sessions of ${tunnels.status().length} tunnel(s)`);
   else say('stormtunnel: every tunnel failed; nothing left to run');
+  stoppingAll = true;
   await tunnels.stopAll();
   view?.stop();
   await control?.close();
