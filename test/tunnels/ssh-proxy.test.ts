@@ -126,7 +126,7 @@ withSsh(
     assert.is(unresolved.stdout.length, 0);
     assert.match(
       unresolved.stderr,
-      /^stormtunnel: Target Unavailable: .*no instance with tag Name=web-1 in us-east-1 .*found no instance with that tag\n  → [^\n]+\n$/,
+      /^stormtunnel: Target Unavailable: .*no instance with tag Name=web-1 in us-east-1 .*found no instance with that tag\n {2}→ [^\n]+\n$/,
     );
   },
 );
