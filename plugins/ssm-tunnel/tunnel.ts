@@ -81,6 +81,8 @@ export class Tunnel {
   private readonly counters = { bytesIn: 0, bytesOut: 0 };
   private totalConnections = 0;
   private bringing: Promise<void> | undefined;
+  /** Sessions being started (StartSession, then the data channel): a stop waits for them and ends them. */
+  private readonly opening = new Set<Promise<unknown>>();
   private stopped = false;
   private firstAttempt = true;
   /**
@@ -167,6 +169,8 @@ export class Tunnel {
     for (const wake of this.channelWaiters) wake();
     await this.closeListener();
     await Promise.all([this.endSession('stopped'), this.pool.endExtras('stopped')]);
+    // A session still starting ends itself once open (openSession): wait for that, so nothing outlives `up`.
+    await Promise.allSettled([...this.opening]);
     this.setState('stopped');
   }
 
@@ -321,7 +325,13 @@ export class Tunnel {
   }
 
   /** StartSession and its data channel; the channel's end goes to onChannelClosed. */
-  private async openSession(draft: ConnectDraft): Promise<Session> {
+  private openSession(draft: ConnectDraft): Promise<Session> {
+    const opening = this.startSession(draft);
+    this.opening.add(opening);
+    return opening.finally(() => this.opening.delete(opening));
+  }
+
+  private async startSession(draft: ConnectDraft): Promise<Session> {
     const { api, config, options } = this.deps;
     const scope: SessionScope = { tunnel: config.name, profile: draft.profile, region: draft.region };
     const started = await startSession(api, draft, this.boundPort() ?? draft.localPort);
@@ -362,6 +372,11 @@ export class Tunnel {
     channel.on('error', (err) => api.logger.debug(`tunnel ${config.name}: ${err.message}`));
     channel.once('closed', (info) => this.onChannelClosed(session as Session, info));
     api.logger.debug(`tunnel ${config.name}: session ${started.sessionId} open (${channel.mode} mode)`);
+    if (this.stopped) {
+      // Stopped while it started: the service would keep it until its idle timeout; end it now.
+      await this.endSession('the tunnel stopped while it started', session as Session);
+      throw new SessionLostError(`tunnel ${this.name} was stopped`);
+    }
     return session as Session;
   }
 
