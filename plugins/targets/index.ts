@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   duration,
   parsePluginOptions,
+  type PluginApi,
   type StormtunnelPlugin,
   type ResolvedTarget,
 } from '../../src/plugin-kit/index.js';
@@ -48,6 +49,13 @@ export function targets(options: TargetsOptions = {}): StormtunnelPlugin {
         { stage: PENDING_STAGE },
       );
       api.hooks.resolveTarget.tapPromise(async (draft): Promise<ResolvedTarget | undefined> => {
+        // Every AWS call below goes through recover with its IAM action: noted, for `check`'s report.
+        const used = new Set<string>();
+        const recover: PluginApi['recover'] = (op, fn) => {
+          if (op.action) used.add(op.action);
+          return api.recover(op, fn);
+        };
+        const tracked = Object.create(api, { recover: { value: recover } }) as PluginApi;
         const pick = api.tunnels.find((t) => t.name === draft.tunnel)?.pick ?? 'newest';
         const spec = parseTarget(draft.target);
         const identifier = rdsIdentifier(draft.remoteHost);
@@ -57,22 +65,22 @@ export function targets(options: TargetsOptions = {}): StormtunnelPlugin {
         if (spec.kind === 'ec2') {
           const { resolveEc2 } = await import('./ec2.js');
           const key = `${draft.tunnel}\0${draft.target}\0${draft.region}`;
-          const r = await resolveEc2(api, draft, spec, pick, random, resolvedBefore.has(key));
+          const r = await resolveEc2(tracked, draft, spec, pick, random, resolvedBefore.has(key));
           resolvedBefore.add(key);
           target = r.target;
           lines.push(r.description);
         } else if (spec.kind === 'ecs') {
           const { resolveEcs } = await import('./ecs.js');
-          const r = await resolveEcs(api, draft, spec, pick, random);
+          const r = await resolveEcs(tracked, draft, spec, pick, random);
           target = r.target;
           lines.push(r.description);
         }
         if (identifier === undefined) {
           if (spec.kind === 'session') return undefined; // nothing of ours to resolve
-          return { target, description: lines.join('; ') };
+          return { target, description: lines.join('; '), actions: [...used] };
         }
         const { resolveRds } = await import('./rds.js');
-        const db = await resolveRds(api, draft, identifier);
+        const db = await resolveRds(tracked, draft, identifier);
         lines.push(
           `rds:${identifier}: ${db.address}:${db.port} (${db.kind === 'instance' ? 'DB instance' : 'Aurora writer'})`,
         );
@@ -82,6 +90,7 @@ export function targets(options: TargetsOptions = {}): StormtunnelPlugin {
           // The database's port unless the config gave one (0 = left to the database).
           remotePort: draft.remotePort === 0 ? db.port : draft.remotePort,
           description: lines.join('; '),
+          actions: [...used],
         };
       });
     },
