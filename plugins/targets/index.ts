@@ -34,7 +34,7 @@ export type TargetsOptions = z.input<typeof optionsSchema>;
 export function targets(options: TargetsOptions = {}): StormtunnelPlugin {
   const opts = parsePluginOptions(NAME, optionsSchema, options);
   const random = opts.random ?? Math.random;
-  // Tunnel + selector + region that resolved once in this process: an empty answer later is a replacement.
+  // Tunnel + target + region that resolved once in this process: an empty answer later is a replacement.
   const resolvedBefore = new Set<string>();
   return {
     name: NAME,
@@ -61,17 +61,18 @@ export function targets(options: TargetsOptions = {}): StormtunnelPlugin {
         const identifier = rdsIdentifier(draft.remoteHost);
         const lines: string[] = [];
         let target = draft.target;
+        const key = `${draft.tunnel}\0${draft.target}\0${draft.region}`;
         // The EC2, ECS and RDS clients are large: loaded when a tunnel first needs one, not at start-up.
         if (spec.kind === 'ec2') {
           const { resolveEc2 } = await import('./ec2.js');
-          const key = `${draft.tunnel}\0${draft.target}\0${draft.region}`;
           const r = await resolveEc2(tracked, draft, spec, pick, random, resolvedBefore.has(key));
           resolvedBefore.add(key);
           target = r.target;
           lines.push(r.description);
         } else if (spec.kind === 'ecs') {
           const { resolveEcs } = await import('./ecs.js');
-          const r = await resolveEcs(tracked, draft, spec, pick, random);
+          const r = await resolveEcs(tracked, draft, spec, pick, random, resolvedBefore.has(key));
+          resolvedBefore.add(key);
           target = r.target;
           lines.push(r.description);
         }
