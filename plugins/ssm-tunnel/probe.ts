@@ -2,6 +2,7 @@
 // region (DescribeInstanceInformation), can a session start (StartSession with the prepared draft, then
 // TerminateSession at once). It only ever sees a connection the engine prepared, so a veto from
 // beforeConnect means no session is opened.
+import { classifyError, type Classification } from '../../src/plugin-kit/index.js';
 import {
   DescribeInstanceInformationCommand,
   StartSessionCommand,
@@ -30,13 +31,70 @@ export async function probeTunnel(
     return [skip('instance', why), skip('start-session', why), skip('end-session', why)];
   }
   if ('error' in request.connection) {
+    const error = request.connection.error;
+    const denied = deniedActionOf(error);
+    if (denied && RESOLUTION_ACTIONS.has(denied)) {
+      const why = `the target was not resolved (${denied} denied)`;
+      return [
+        failure('permissions', error),
+        skip('instance', why),
+        skip('start-session', why),
+        skip('end-session', why),
+      ];
+    }
     const why = 'the connection was not prepared';
-    return [
-      failure('instance', request.connection.error),
-      skip('start-session', why),
-      skip('end-session', why),
-    ];
+    return [failure('instance', error), skip('start-session', why), skip('end-session', why)];
   }
+  const draft = request.connection.draft;
+  const granted = permissionsStep(draft);
+  return granted
+    ? [granted, ...(await probeConnection(api, request, options))]
+    : probeConnection(api, request, options);
+}
+
+/**
+ * The IAM actions a target resolution (the built-in targets plugin) calls: a Name or tag: selector
+ * (ec2:DescribeInstances, then ssm:DescribeInstanceInformation), ecs: (ecs:ListTasks, ecs:DescribeTasks),
+ * rds: (rds:DescribeDBInstances, rds:DescribeDBClusters for Aurora). A denial of one is the resolution's.
+ */
+const RESOLUTION_ACTIONS = new Set([
+  'ec2:DescribeInstances',
+  'ssm:DescribeInstanceInformation',
+  'ecs:ListTasks',
+  'ecs:DescribeTasks',
+  'rds:DescribeDBInstances',
+  'rds:DescribeDBClusters',
+]);
+
+/** The denied IAM action: the recovery loop's classification knows the operation's action, the SDK error may not. */
+function deniedActionOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const c = (e as { classification?: Classification }).classification;
+    if (c?.class === 'permission-denied') return c.deniedAction;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return classifyError(error).deniedAction;
+}
+
+/** What the resolution needed, granted (it answered); none when the target needed no resolution. */
+function permissionsStep(draft: ConnectDraft): ProbeStep | undefined {
+  const actions = draft.resolution?.actions;
+  if (!actions?.length) return undefined;
+  const requested = draft.resolution!.requested;
+  const what = [requested.target, requested.remoteHost].filter((x) => x && x !== draft.target).join(' and ');
+  return {
+    id: 'permissions',
+    status: 'pass',
+    message: `granted: ${actions.join(', ')} (to resolve ${what || requested.target})`,
+  };
+}
+
+async function probeConnection(
+  api: PluginApi,
+  request: TunnelProbeRequest,
+  options: ResolvedSsmTunnelOptions,
+): Promise<ProbeStep[]> {
+  if (!('draft' in request.connection)) return [];
   const draft = request.connection.draft;
   // An ECS task is no managed node (DescribeInstanceInformation does not list it): its resolution is the check.
   if (draft.target.startsWith('ecs:')) {

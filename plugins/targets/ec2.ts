@@ -5,7 +5,7 @@ import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import type { PluginApi, ConnectDraft, ResolvedTarget } from '../../src/plugin-kit/index.js';
 import { choose, type Candidate, type PickPolicy } from './choose.js';
-import { TargetResolutionError } from './errors.js';
+import { TargetPendingError, TargetResolutionError } from './errors.js';
 
 /** DescribeInstanceInformation takes at most 50 results a page; ids are asked in batches of that size. */
 const INFO_BATCH = 50;
@@ -95,6 +95,20 @@ function nameOf(i: Instance): string | undefined {
   return i.Tags?.find((t) => t.Key === 'Name')?.Value;
 }
 
+/** EC2 tags every member of an Auto Scaling group with its group's name (a reserved `aws:` tag). */
+const GROUP_TAG = 'aws:autoscaling:groupName';
+
+/**
+ * An instance that may soon take sessions without anyone acting: one launching (`pending`), one running whose
+ * agent has not registered with Session Manager yet (minutes after boot), or any member of an Auto Scaling
+ * group, which replaces a terminated, stopped or unhealthy member by launching another with the same tags.
+ */
+function coming(i: Instance, nodes: Map<string, NodeInfo>): boolean {
+  const state = i.State?.Name;
+  if (i.Tags?.some((t) => t.Key === GROUP_TAG)) return true;
+  return state === 'pending' || (state === 'running' && !nodes.has(i.InstanceId ?? ''));
+}
+
 /** Why an instance that matched the tags cannot take a session (undefined: it can). */
 function unusable(i: Instance, nodes: Map<string, NodeInfo>): string | undefined {
   const state = i.State?.Name ?? 'unknown';
@@ -111,6 +125,8 @@ export async function resolveEc2(
   spec: { tags: [string, string][]; label: string },
   pick: PickPolicy,
   random: () => number,
+  /** This tunnel resolved this selector before: an empty answer now is a replacement under way. */
+  seenBefore = false,
 ): Promise<ResolvedTarget> {
   const matched = await describeTagged(api, draft, spec.tags);
   const running = matched.filter((i) => i.State?.Name === 'running' && i.InstanceId);
@@ -134,6 +150,15 @@ export async function resolveEc2(
   const where = `in ${draft.region}`;
   if (!candidates.length) {
     const seen = matched.map((i) => `${i.InstanceId ?? '?'} (${unusable(i, nodes) ?? 'unknown'})`);
+    // Followed before, or one of the matches is on its way: wait (onError, wait.ts) instead of failing. A
+    // selector that matched nothing at start-up is a typo or the wrong region: that fails at once.
+    if (seenBefore || matched.some((i) => coming(i, nodes))) {
+      throw new TargetPendingError(
+        draft.tunnel,
+        `waiting for an instance with tag ${spec.label} ${where} to be running and online in Session Manager; found ${seen.length ? seen.join(', ') : 'no instance with that tag yet'}`,
+        'an Auto Scaling group launches a replacement and its agent registers within minutes; the tunnel connects once it is online',
+      );
+    }
     throw new TargetResolutionError(
       draft.tunnel,
       `no instance with tag ${spec.label} ${where} is running and online in Session Manager; found ${seen.length ? seen.join(', ') : 'no instance with that tag'}`,

@@ -5,7 +5,7 @@
 import { DescribeTasksCommand, ListTasksCommand, type Container, type Task } from '@aws-sdk/client-ecs';
 import type { PluginApi, ConnectDraft, ResolvedTarget } from '../../src/plugin-kit/index.js';
 import { choose, type Candidate, type PickPolicy } from './choose.js';
-import { TargetResolutionError } from './errors.js';
+import { TargetPendingError, TargetResolutionError } from './errors.js';
 
 interface EcsSpec {
   cluster: string;
@@ -23,6 +23,8 @@ export async function resolveEcs(
   spec: EcsSpec,
   pick: PickPolicy,
   random: () => number,
+  /** This tunnel resolved this target before: no task now is the service replacing it (waited for). */
+  seenBefore = false,
 ): Promise<ResolvedTarget> {
   const ecs = await api.services.aws.ecs({ region: draft.region, credentials: draft.credentials });
   const op = (operation: string) => ({
@@ -33,6 +35,14 @@ export async function resolveEcs(
   });
   const fail = (message: string, hint?: string) =>
     new TargetResolutionError(draft.tunnel, `${spec.label}: ${message}`, hint);
+  // A service starts a new task when one stops (PROVISIONING -> PENDING -> RUNNING, then the exec agent):
+  // waited for like an Auto Scaling replacement (wait.ts), never for a setting only a person can change.
+  const pending = (message: string) =>
+    new TargetPendingError(
+      draft.tunnel,
+      `${spec.label}: waiting for a task to start: ${message}`,
+      'the service starts a new task and its ExecuteCommandAgent within minutes; the tunnel connects once it runs',
+    );
   let arns: string[];
   if (spec.taskId) arns = [spec.taskId];
   else {
@@ -53,6 +63,10 @@ export async function resolveEcs(
       arns.push(...(page.taskArns ?? []));
       nextToken = page.nextToken || undefined;
     } while (nextToken);
+    if (!arns.length && seenBefore)
+      throw pending(
+        `service "${spec.service}" has no running task in ECS cluster "${spec.cluster}" in ${draft.region}`,
+      );
     if (!arns.length)
       throw fail(
         `service "${spec.service}" has no running task in ECS cluster "${spec.cluster}" in ${draft.region}`,
@@ -75,10 +89,13 @@ export async function resolveEcs(
   // Each running task either gives a container ready for a session, or the reason it cannot.
   const ready: (Candidate & { container: Container; task: Task })[] = [];
   const reasons: string[] = [];
+  let starting = 0;
   for (const task of tasks) {
     const why = notReady(task, spec.container);
-    if (typeof why === 'string') reasons.push(`task ${idOf(task.taskArn)} ${why}`);
-    else
+    if ('why' in why) {
+      reasons.push(`task ${idOf(task.taskArn)} ${why.why}`);
+      if (why.starting) starting++;
+    } else
       ready.push({
         id: idOf(task.taskArn),
         startedAt: task.startedAt?.getTime() ?? 0,
@@ -87,7 +104,9 @@ export async function resolveEcs(
         task,
       });
   }
-  if (!ready.length) throw fail(reasons.join('; '));
+  // Every task still starting (or, followed before, none usable now): wait; else a setting is wrong.
+  if (!ready.length)
+    throw starting === tasks.length || seenBefore ? pending(reasons.join('; ')) : fail(reasons.join('; '));
   const choice = choose(ready, pick, random);
   if ('several' in choice)
     throw fail(
@@ -103,11 +122,16 @@ export async function resolveEcs(
   };
 }
 
-/** The container a session goes to, or why this task has none. */
-function notReady(task: Task, wanted: string | undefined): Container | string {
-  if (task.lastStatus !== 'RUNNING') return `is ${task.lastStatus ?? 'in an unknown state'}, not RUNNING`;
+/** The container a session goes to, or why this task has none (`starting`: it may yet, on its own). */
+function notReady(task: Task, wanted: string | undefined): Container | { why: string; starting: boolean } {
+  const starting = (why: string) => ({ why, starting: true });
+  const wrong = (why: string) => ({ why, starting: false });
+  if (task.lastStatus !== 'RUNNING')
+    return starting(`is ${task.lastStatus ?? 'in an unknown state'}, not RUNNING`);
   if (!task.enableExecuteCommand)
-    return 'has execute-command turned off (enableExecuteCommand false); enable it on the service and start new tasks';
+    return wrong(
+      'has execute-command turned off (enableExecuteCommand false); enable it on the service and start new tasks',
+    );
   const containers = task.containers ?? [];
   const names = containers.map((c) => c.name ?? '?').join(', ');
   const container = wanted
@@ -116,13 +140,20 @@ function notReady(task: Task, wanted: string | undefined): Container | string {
       ? containers[0]
       : undefined;
   if (!container)
-    return wanted
-      ? `has no container "${wanted}" (containers: ${names})`
-      : `has ${containers.length} containers (${names}); name one: ecs:CLUSTER/SERVICE/CONTAINER`;
+    return wrong(
+      wanted
+        ? `has no container "${wanted}" (containers: ${names})`
+        : `has ${containers.length} containers (${names}); name one: ecs:CLUSTER/SERVICE/CONTAINER`,
+    );
   if (!container.runtimeId)
-    return `container "${container.name ?? '?'}" has no runtime id yet (lastStatus ${container.lastStatus ?? 'unknown'})`;
+    return starting(
+      `container "${container.name ?? '?'}" has no runtime id yet (lastStatus ${container.lastStatus ?? 'unknown'})`,
+    );
   const agent = container.managedAgents?.find((a) => a.name === 'ExecuteCommandAgent');
-  if (agent?.lastStatus !== 'RUNNING')
-    return `container "${container.name ?? '?'}" has ${agent ? `its ExecuteCommandAgent ${agent.lastStatus ?? 'in an unknown state'}` : 'no ExecuteCommandAgent'}, not RUNNING`;
+  if (agent?.lastStatus !== 'RUNNING') {
+    const why = `container "${container.name ?? '?'}" has ${agent ? `its ExecuteCommandAgent ${agent.lastStatus ?? 'in an unknown state'}` : 'no ExecuteCommandAgent'}, not RUNNING`;
+    // No agent at all is the task role or image, not a start in progress.
+    return agent ? starting(why) : wrong(why);
+  }
   return container;
 }

@@ -8,3 +8,15 @@ export class TargetResolutionError extends StormtunnelError {
     super(`tunnel "${tunnel}": ${message}`, hint ? { hint } : {});
   }
 }
+
+/** The code of a TargetPendingError, as onError sees it (`classification.code`). */
+export const TARGET_PENDING = 'TargetPending';
+
+/**
+ * Nothing usable matched *yet*: an Auto Scaling group is replacing the instance (the old one terminating, the
+ * new one pending or its agent still registering). Still class `target`, but with code `TargetPending`, which
+ * the plugin's own onError tap answers by looking again later (see wait.ts) instead of failing the tunnel.
+ */
+export class TargetPendingError extends TargetResolutionError {
+  readonly code = TARGET_PENDING;
+}

@@ -241,10 +241,58 @@ async function profileSpec(
   }
 }
 
+/** The choice that leaves the list for a typed target (a tag: or ecs: selector, a node not online now). */
+const TYPE_TARGET = '\u0000type';
+
+/**
+ * The target: picked from the managed nodes online for the new profile, as `stormtunnel add` offers them, or
+ * typed (the list's last choice, and what is asked when the nodes cannot be listed or none is online).
+ */
+async function targetFor(engine: Engine, io: WizardIo, profile: SsoProfileSpec): Promise<string> {
+  const typed = () =>
+    io.ask('Target (instance id, Name, tag:Key=Value or ecs:CLUSTER/SERVICE)', { validate: checks.target });
+  // Nodes are listed per region: a profile without one has nothing to list.
+  const region = profile.region;
+  if (!io.interactive || !region) return typed();
+  let choices: Choice<string>[];
+  try {
+    const where = { profile: profile.name, region };
+    const credentials = await engine.resolveCredentials({
+      ...where,
+      purpose: { kind: 'command', command: 'configure' },
+      chain: [],
+    });
+    const { listNodeChoices } = await import('../targets/node-choices.js');
+    choices = await listNodeChoices(
+      engine,
+      { ...where, credentials },
+      io.progress(`Listing managed nodes in ${region}`),
+    );
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    io.say(`Could not list the managed nodes of profile "${profile.name}": ${why}`);
+    return typed();
+  }
+  if (!choices.length) {
+    io.say(`No managed node is online for profile "${profile.name}" in ${region}.`);
+    return typed();
+  }
+  const chosen = await io.choose('Target', [
+    ...choices,
+    {
+      label: 'another target: type an id, Name, tag: or ecs: selector',
+      value: TYPE_TARGET,
+      search: 'another type',
+    },
+  ]);
+  return chosen === TYPE_TARGET ? typed() : chosen;
+}
+
 async function tunnelSpec(
   o: SsoWizardOptions,
   io: WizardIo,
   profile: SsoProfileSpec,
+  engine: Engine,
 ): Promise<TunnelSpec | undefined> {
   const wanted =
     o.addTunnel ??
@@ -252,7 +300,7 @@ async function tunnelSpec(
       ? await io.confirm(`Add a tunnel for profile "${profile.name}" to the stormtunnel config?`, false)
       : false);
   if (!wanted) return undefined;
-  const target = o.target ?? (await io.ask('Target instance id (i-...)', { validate: checks.target }));
+  const target = o.target ?? (await targetFor(engine, io, profile));
   const remotePort = o.remotePort ?? (await io.ask('Port on the target', { validate: checks.remotePort }));
   const localPort =
     o.localPort ??
@@ -372,7 +420,7 @@ export async function runSsoWizard(deps: SsoWizardDeps, o: SsoWizardOptions): Pr
 
   // 5. The tunnel.
   let tunnel: TunnelConfigResult | undefined;
-  const t = await tunnelSpec(o, io, profile);
+  const t = await tunnelSpec(o, io, profile, engine);
   if (t) {
     tunnel = await addTunnelToConfig(t, { ...deps.tunnelConfig, file: await deps.tunnelConfig.file() });
     if (tunnel.kind === 'snippet') {

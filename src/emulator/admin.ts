@@ -200,9 +200,16 @@ export function createAdmin(emu: Emu, reset: () => Promise<void>): EmulatorAdmin
         inst.pingStatus = patch.pingStatus;
       }
       if (patch.agentVersion !== undefined) inst.agentVersion = patch.agentVersion;
+      if (patch.state !== undefined) {
+        if (patch.state !== 'running') throw new AdminError(400, 'state can only be set to running');
+        if (inst.state !== 'pending')
+          throw new AdminError(409, `instance ${instanceId} is ${inst.state}, not pending`);
+        inst.state = 'running';
+        delete inst.onlineAt;
+      }
     },
-    replaceInstance(instanceId) {
-      return fleet(() => replaceInstance(emu, instanceId));
+    replaceInstance(instanceId, options) {
+      return fleet(() => replaceInstance(emu, instanceId, options));
     },
     restartTask(taskId) {
       return fleet(() => restartTask(emu, taskId));
@@ -336,7 +343,13 @@ export async function handleAdmin(emu: Emu, admin: EmulatorAdmin, ex: Exchange):
         return ok({ instances: emu.store.state.instances });
       case 'POST instances':
         if (!parts[1]) throw new AdminError(404, 'instance id missing');
-        if (parts[2] === 'replace') return ok(admin.replaceInstance(parts[1]));
+        if (parts[2] === 'replace')
+          return ok(
+            admin.replaceInstance(parts[1], {
+              ...(typeof body.onlineAfterMs === 'number' ? { onlineAfterMs: body.onlineAfterMs } : {}),
+              ...(body.hold === true ? { hold: true } : {}),
+            }),
+          );
         admin.setInstance(parts[1], body);
         return ok();
       case 'GET ecs-tasks':

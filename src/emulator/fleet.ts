@@ -1,8 +1,11 @@
 // What an Auto Scaling group and an ECS service do to their members, for the admin API: a replaced instance
 // is terminated (Session Manager ends its sessions: the agent is gone) and a new one with the same tags is
 // launched and comes online; a restarted task stops and a new task with new ids runs in its place.
+// A real replacement leaves a gap: the new instance is `pending` and not a managed node (its agent has not
+// registered) for minutes. `onlineAfterMs` models it on the emulator clock, `hold` until an admin call.
 import type { Emu } from './context.js';
 import { hexId } from './ids.js';
+import type { ReplaceOptions } from './types.js';
 
 export class FleetError extends Error {
   constructor(
@@ -22,7 +25,11 @@ function endSessionsTo(emu: Emu, matches: (target: string) => boolean, reason: s
   }
 }
 
-export function replaceInstance(emu: Emu, instanceId: string): { instanceId: string } {
+export function replaceInstance(
+  emu: Emu,
+  instanceId: string,
+  options: ReplaceOptions = {},
+): { instanceId: string } {
   const instances = emu.store.state.instances;
   const old = instances.find((i) => i.instanceId === instanceId);
   if (!old) throw new FleetError(404, `no instance ${instanceId}`);
@@ -33,12 +40,25 @@ export function replaceInstance(emu: Emu, instanceId: string): { instanceId: str
     ...old,
     tags: { ...old.tags },
     instanceId: `i-${hexId(17)}`,
-    state: 'running' as const,
+    state: options.hold || options.onlineAfterMs ? ('pending' as const) : ('running' as const),
     pingStatus: 'Online' as const,
     launchTime: new Date(emu.clock.now()).toISOString(),
+    ...(options.onlineAfterMs && !options.hold
+      ? { onlineAt: new Date(emu.clock.now() + options.onlineAfterMs).toISOString() }
+      : {}),
   };
   instances.push(fresh);
   return { instanceId: fresh.instanceId };
+}
+
+/** Launches whose time has come are running (and, with their agent Online, managed nodes); before each request. */
+export function settleLaunches(emu: Emu): void {
+  const now = emu.clock.now();
+  for (const i of emu.store.state.instances) {
+    if (i.state !== 'pending' || i.onlineAt === undefined || Date.parse(i.onlineAt) > now) continue;
+    i.state = 'running';
+    delete i.onlineAt;
+  }
 }
 
 export function restartTask(emu: Emu, taskId: string): { taskId: string } {

@@ -6,6 +6,7 @@ import { createDataChannelRegistry, resolveRealism } from './agent/index.js';
 import { createAdmin, handleAdmin } from './admin.js';
 import type { Emu } from './context.js';
 import { Faults } from './faults.js';
+import { settleLaunches } from './fleet.js';
 import { newExchange, readBody, sendJson, type Exchange } from './http.js';
 import { RequestLog } from './request-log.js';
 import { route } from './router.js';
@@ -143,6 +144,8 @@ async function handle(
   }
   const ex = newExchange(req, res, url, body);
   if (url.pathname.startsWith('/_emulator/')) return handleAdmin(emu, admin, ex);
+  // Launches are settled lazily, on the clock the request sees (admin clock moves included).
+  settleLaunches(emu);
   const r = route(ex);
   if (!r) return sendJson(ex, 404, { message: 'not found' });
   ex.service = r.service;

@@ -85,6 +85,8 @@ const instanceSchema = z.object({
   launchTime: z.string().default('2026-01-05T09:00:00.000Z'),
   /** An Auto Scaling group: tagged `aws:autoscaling:groupName`, replaced by admin `replaceInstance`. */
   autoScalingGroup: z.string().optional(),
+  /** A launch in progress: `pending` until this ISO time on the emulator clock, then `running`. */
+  onlineAt: z.string().optional(),
 });
 
 const ecsContainerSchema = z.object({

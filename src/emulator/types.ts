@@ -125,6 +125,16 @@ export interface EmulatorSettingsInput extends Partial<DataChannelRealism> {
 export interface InstancePatch {
   pingStatus?: 'Online' | 'ConnectionLost' | 'Inactive';
   agentVersion?: string;
+  /** `running`: a pending launch (replaceInstance with hold) is up; its agent registers as `pingStatus`. */
+  state?: 'running';
+}
+
+/** How admin `replaceInstance` launches the new instance (default: running and online at once). */
+export interface ReplaceOptions {
+  /** The new instance is `pending` (not a managed node) until the emulator clock has moved on this much. */
+  onlineAfterMs?: number;
+  /** The new instance stays `pending` until `setInstance(id, { state: 'running' })`. */
+  hold?: boolean;
 }
 
 /** Helpers mirroring the admin API under /_emulator/ (same semantics, in-process). */
@@ -151,8 +161,10 @@ export interface EmulatorAdmin {
   /**
    * What an Auto Scaling group does on a health-check failure: the instance is terminated (its sessions end)
    * and a new one with the same name, tags and group is launched, running and online. Returns the new id.
+   * As in AWS, the new one can take minutes: `onlineAfterMs` keeps it `pending` (not a managed node) until the
+   * emulator clock has moved on that much, `hold` until `setInstance(id, { state: 'running' })`.
    */
-  replaceInstance(instanceId: string): { instanceId: string };
+  replaceInstance(instanceId: string, options?: ReplaceOptions): { instanceId: string };
   /** What an ECS service does when a task dies: it stops (its sessions end), a new task runs. Returns its id. */
   restartTask(taskId: string): { taskId: string };
   /** Current valid one-time code for an MFA device serial. */

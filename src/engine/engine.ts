@@ -237,7 +237,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           draft.target = resolved.target;
           if (resolved.remoteHost !== undefined) draft.remoteHost = resolved.remoteHost;
           if (resolved.remotePort !== undefined) draft.remotePort = resolved.remotePort;
-          draft.resolution = { requested, description: resolved.description };
+          draft.resolution = {
+            requested,
+            description: resolved.description,
+            ...(resolved.actions ? { actions: resolved.actions } : {}),
+          };
         }
       }
       const veto = await hooks.beforeConnect.promise(draft);

@@ -82,12 +82,16 @@ export interface ResolvedTarget {
   remotePort?: number;
   /** One line for people: what was looked for and what was chosen, e.g. `tag:Name=web: i-0abc (newest of 2)`. */
   description: string;
+  /** The IAM actions the resolution called (all granted, as it answered), for `check`'s permission report. */
+  actions?: readonly string[];
 }
 
 /** What the engine records on the draft after resolveTarget: the configured names and the answer's line. */
 export interface TargetResolution {
   requested: { target: string; remoteHost: string | undefined };
   description: string;
+  /** The IAM actions the resolution called (ResolvedTarget.actions). */
+  actions?: readonly string[];
 }
 
 /** Returned by a beforeConnect tap to stop the connection. */

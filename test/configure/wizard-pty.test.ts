@@ -84,8 +84,12 @@ it('second run: the existing session from the list, a role by arrow keys, and a 
     p.send('\r');
     await p.waitFor(/Add a tunnel .* \(y\/N\): $/m);
     p.send('y\r');
-    await p.waitFor(/Target instance id \(i-\.\.\.\): $/m);
-    p.send('i-0123456789abcdef0\r');
+    // The picker of `stormtunnel add`: the nodes online for the new profile, by Name, filtered by typing.
+    await p.waitFor(/Target \(type to filter/);
+    await p.waitFor(/3 of 3/);
+    p.send('bastion');
+    await p.waitFor(/1 of 3/);
+    p.send('\r');
     await p.waitFor(/Port on the target: $/m);
     p.send('5432\r');
     await p.waitFor(/Local port \(0 picks a free one\) \[5432\]: $/m);
@@ -109,7 +113,7 @@ it('second run: the existing session from the list, a role by arrow keys, and a 
   const config = await loadConfig({ file: h.stormtunnelConfig, cwd: h.project });
   assert.equal(
     config.tunnels.map((t) => [t.name, t.profile, t.region, t.target, t.remotePort, t.localPort]),
-    [['db', 'admin', 'us-east-1', 'i-0123456789abcdef0', 5432, 15432]],
+    [['db', 'admin', 'us-east-1', 'bastion', 5432, 15432]],
   );
   assert.match(
     readFileSync(h.stormtunnelConfig, 'utf8'),

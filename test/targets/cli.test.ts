@@ -7,21 +7,46 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { SEED_STATIC_ACCESS_KEY_ID } from '../../src/emulator/state.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from '../../src/emulator/state.js';
+import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { validate, type Schema } from '../helpers/json-schema.js';
-import { staticKeysHome } from '../tunnels/helpers.js';
+import { STATIC_CREDENTIALS } from '../tunnels/helpers.js';
 
 const test = suite('targets: commands');
+const VIEWER = {
+  accessKeyId: 'AKIAEMULATORVIEWER01',
+  secretAccessKey: 'emulator/viewer/SECRET/key/000000000000',
+};
 let emu: RunningEmulator;
 let home: AwsHome;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
 test.before(async () => {
-  emu = await startEmulator({ port: 0 });
-  home = staticKeysHome(emu);
+  emu = await startEmulator({
+    port: 0,
+    state: {
+      iamUsers: [
+        {
+          arn: 'arn:aws:iam::111111111111:user/ci',
+          accessKeyId: SEED_STATIC_ACCESS_KEY_ID,
+          secretAccessKey: SEED_STATIC_SECRET_ACCESS_KEY,
+        },
+        // May look up instances, not ECS tasks or databases.
+        {
+          arn: 'arn:aws:iam::111111111111:user/viewer',
+          ...VIEWER,
+          deny: ['ecs:ListTasks', 'rds:DescribeDBInstances'],
+        },
+      ],
+    },
+  });
+  home = makeAwsHome({
+    config: '[default]\nregion = us-east-1\n[profile viewer]\nregion = us-east-1\n',
+    credentials: `${STATIC_CREDENTIALS}[viewer]\naws_access_key_id = ${VIEWER.accessKeyId}\naws_secret_access_key = ${VIEWER.secretAccessKey}\n`,
+    emulatorEnv: emu.env(),
+  });
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-targets-cli-'));
   env = { ...home.env, XDG_STATE_HOME: join(dir, 'state'), STORMTUNNEL_LOG_LEVEL: 'warn' };
 });
@@ -116,7 +141,59 @@ test('check: what each name resolved to, and a name that resolves to nothing as 
   );
   assert.match(out, /instance: i-0123456789abcdef0 \(bastion\) for bastion is online/);
   assert.match(out, /port 5432 on orders\.c0emulator01\.us-east-1\.rds\.amazonaws\.com/);
-  assert.match(out, /1 of 12 checks failed, 2 skipped/);
+  // What each resolution needed, granted; no step for what a tunnel does not resolve.
+  assert.match(out, /permissions: granted: ecs:ListTasks, ecs:DescribeTasks \(to resolve ecs:apps\/api\)\n/);
+  assert.match(
+    out,
+    /permissions: granted: ec2:DescribeInstances, ssm:DescribeInstanceInformation, rds:DescribeDBInstances \(to resolve bastion and rds:orders\)\n/,
+  );
+  assert.match(out, /1 of 14 checks failed, 2 skipped/);
+});
+
+test('check: a resolution permission denied is a failed permissions step naming the action', async () => {
+  const config = join(dir, 'denied.config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      tunnels: [
+        { name: 'web', target: 'bastion', remotePort: 22, localPort: 0 },
+        { name: 'api', target: 'ecs:apps/api', remotePort: 80, localPort: 0 },
+        { name: 'db', target: 'i-0123456789abcdef0', remoteHost: 'rds:orders', localPort: 0 },
+        { name: 'plain', target: 'i-0123456789abcdef0', remotePort: 22, localPort: 0 },
+      ],
+    }),
+  );
+  const r = await runCli(['--config', config, '--profile', 'viewer', 'check', '--json'], { env, cwd: dir });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout) as {
+    subjects: { name: string; checks: { id: string; status: string; message: string; hint?: string }[] }[];
+  };
+  const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', 'check.schema.json'), 'utf8')) as Schema;
+  assert.equal(validate(schema, out), []);
+  const steps = (name: string) => out.subjects.find((s) => s.name === name)?.checks ?? [];
+  const perm = (name: string) => steps(name).find((c) => c.id === 'permissions');
+  assert.is(perm('web')?.status, 'pass');
+  assert.match(
+    perm('web')?.message ?? '',
+    /^granted: ec2:DescribeInstances, ssm:DescribeInstanceInformation /,
+  );
+  assert.is(perm('api')?.status, 'fail', JSON.stringify(steps('api')));
+  assert.match(
+    perm('api')?.message ?? '',
+    /^Contact AWS Administrator: ecs:ListTasks was denied for profile "viewer"/,
+  );
+  assert.match(perm('api')?.hint ?? '', /allow ecs:ListTasks for arn:aws:iam::111111111111:user\/viewer/);
+  assert.equal(
+    steps('api').map((c) => `${c.id} ${c.status}`),
+    ['credentials pass', 'permissions fail', 'instance skip', 'start-session skip', 'end-session skip'],
+  );
+  assert.match(perm('db')?.message ?? '', /rds:DescribeDBInstances was denied/);
+  // An instance id with a plain host resolves nothing: no permission of EC2, ECS or RDS is asked.
+  assert.is(perm('plain'), undefined);
+  assert.equal(
+    steps('plain').map((c) => c.status),
+    ['pass', 'pass', 'pass', 'pass'],
+  );
 });
 
 test('add: the picker (numbered when stdin is no terminal) writes a tunnel, comments kept, and it works', async () => {

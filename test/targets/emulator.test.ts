@@ -121,6 +121,55 @@ test('DescribeInstances: tag filters ANDed, states, tags; a replacement keeps ta
   assert.is(unknown.name, 'InvalidInstanceID.NotFound');
 });
 
+test('a replacement can leave a gap: pending, not a managed node, until the clock or an admin call', async () => {
+  const ec2 = client(EC2Client);
+  const ssm = ssmClient(emu, keys);
+  const [gap] = (
+    await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:env', Values: ['prod'] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      }),
+    )
+  ).Reservations!.flatMap((r) => r.Instances ?? []);
+  const state = async (id: string) =>
+    (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]
+      ?.State?.Name;
+  const isNode = async (id: string) =>
+    (
+      await ssm.send(
+        new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [id] }] }),
+      )
+    ).InstanceInformationList?.some((n) => n.InstanceId === id) ?? false;
+
+  // Online on the emulator clock: pending until it has moved on 3 minutes.
+  const later = await adminFetch(emu, 'POST', `instances/${gap!.InstanceId!}/replace`, {
+    onlineAfterMs: 180_000,
+  });
+  const next = (later.json as { instanceId: string }).instanceId;
+  assert.is(await state(gap!.InstanceId!), 'terminated');
+  assert.is(await state(next), 'pending');
+  assert.not.ok(await isNode(next), 'a pending instance is not a managed node');
+  emu.admin.advanceClock(179_000);
+  assert.is(await state(next), 'pending');
+  emu.admin.advanceClock(1_000);
+  assert.is(await state(next), 'running');
+  assert.ok(await isNode(next), 'running and Online once the time has come');
+
+  // Held: pending until the admin call says it is up.
+  const held = emu.admin.replaceInstance(next, { hold: true }).instanceId;
+  emu.admin.advanceClock(3_600_000);
+  assert.is(await state(held), 'pending');
+  assert.not.ok(await isNode(held));
+  const up = await adminFetch(emu, 'POST', `instances/${held}`, { state: 'running' });
+  assert.is(up.status, 200);
+  assert.is(await state(held), 'running');
+  assert.ok(await isNode(held));
+  assert.is((await adminFetch(emu, 'POST', `instances/${held}`, { state: 'running' })).status, 409);
+});
+
 test('ECS: ListTasks by service, DescribeTasks with runtime ids; a restarted task gets new ids', async () => {
   const ecs = client(ECSClient);
   const listed = await ecs.send(new ListTasksCommand({ cluster: 'apps', serviceName: 'api' }));

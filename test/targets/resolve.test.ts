@@ -161,6 +161,7 @@ test('a Name is its Name tag; several tags are ANDed; the newest of several wins
   assert.equal(plain.resolution, {
     requested: { target: 'bastion', remoteHost: undefined },
     description: 'Name=bastion: i-0123456789abcdef0, the only match in us-east-1',
+    actions: ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'],
   });
   const newest = await connect({ tunnel: 'w', target: 'tag:Name=web,tag:env=prod' });
   assert.is(newest.target, 'i-0b0000000000000a2');
@@ -196,10 +197,15 @@ test('ecs:CLUSTER/SERVICE becomes the Session Manager target; exec off, no runti
     await failure(connect({ tunnel: 'x', target: 'ecs:apps/legacy' })),
     `tunnel "x": ecs:apps/legacy: task ${'f'.repeat(32)} has execute-command turned off (enableExecuteCommand false); enable it on the service and start new tasks`,
   );
+  // A task still starting is waited for (onError retries it); a setting only a person can change is not.
   assert.is(
     await failure(connect({ tunnel: 'x', target: 'ecs:apps/starting' })),
-    `tunnel "x": ecs:apps/starting: task ${'e'.repeat(32)} container "app" has no runtime id yet (lastStatus PENDING)`,
+    `tunnel "x": ecs:apps/starting: waiting for a task to start: task ${'e'.repeat(32)} container "app" has no runtime id yet (lastStatus PENDING)`,
   );
+  const starting = await connect({ tunnel: 'x', target: 'ecs:apps/starting' }).catch((e: unknown) => e);
+  assert.is((await t.decide(starting)).action, 'retry');
+  const off = await connect({ tunnel: 'x', target: 'ecs:apps/legacy' }).catch((e: unknown) => e);
+  assert.is((await t.decide(off)).action, 'fail');
   assert.is(
     await failure(connect({ tunnel: 'x', target: 'ecs:apps/mesh' })),
     `tunnel "x": ecs:apps/mesh: task ${'d'.repeat(32)} has 2 containers (app, envoy); name one: ecs:CLUSTER/SERVICE/CONTAINER`,

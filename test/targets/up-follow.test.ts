@@ -23,6 +23,7 @@ import {
 const test = suite('targets: up follows replaced instances and tasks');
 const WEB = 'i-0a5a5a5a5a5a5a5a5';
 const TASK = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+const BLUE = 'i-0b1e0b1e0b1e0b1e0';
 let emu: RunningEmulator;
 let home: AwsHome;
 let echo: TcpServer;
@@ -47,6 +48,13 @@ test.before(async () => {
           region: 'us-east-1',
           autoScalingGroup: 'web-asg',
         },
+        {
+          instanceId: BLUE,
+          name: 'blue',
+          accountId: '111111111111',
+          region: 'us-east-1',
+          autoScalingGroup: 'blue-asg',
+        },
       ],
       databases: [{ identifier: 'orders', accountId: '111111111111', region: 'us-east-1', port: echo.port }],
     },
@@ -61,7 +69,7 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function writeConfig(tunnels: object[]): string {
+function writeConfig(tunnels: object[], targetsOptions = ''): string {
   const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
   const file = join(dir, 'targets.config.ts');
   writeFileSync(
@@ -78,7 +86,7 @@ const keys = definePlugin({
   },
 });
 export default {
-  plugins: [keys, targets(), ssmTunnel(), retry({ baseDelay: '50ms', jitter: false })],
+  plugins: [keys, targets(${targetsOptions}), ssmTunnel(), retry({ baseDelay: '50ms', jitter: false })],
   tunnels: ${JSON.stringify(tunnels)},
 };
 `,
@@ -169,6 +177,53 @@ test('a Name follows a replaced instance, ecs: a restarted task, rds: reaches th
     // Followed, never given up on: the loss is retried (a log line), no tunnel is `failed`.
     assert.not.match(up.out(), /tunnel \w+: failed/, up.out());
     assert.match(up.out(), new RegExp(`tunnel web: ready 127\\.0\\.0\\.1:\\d+ -> ${newWeb}:`));
+  } finally {
+    up.child.kill('SIGTERM');
+    await up.exited;
+  }
+});
+
+test('a replacement that takes a while: the tunnel says it waits, then comes back on its own', async () => {
+  const up = spawnUp(
+    writeConfig(
+      [{ name: 'blue', region: 'us-east-1', target: 'blue', remotePort: echo.port, localPort: 0 }],
+      `{ replacementPoll: '200ms' }`,
+    ),
+  );
+  try {
+    await waitFor(
+      () => /tunnel blue: ready/.test(up.out()),
+      60_000,
+      () => `ready; got:\n${up.out()}`,
+    );
+    const port = Number(/tunnel blue: ready 127\.0\.0\.1:(\d+)/.exec(up.out())?.[1]);
+    const p = data(64 * 1024);
+    assert.is(await echoThrough(port, p), sha256(p));
+
+    // The group terminates the instance now; the new one is pending until the admin call below.
+    const { instanceId: next } = emu.admin.replaceInstance(BLUE, { hold: true });
+    await waitFor(
+      () =>
+        /tunnel blue: reconnecting: .*waiting for an instance with tag Name=blue in us-east-1/.test(up.out()),
+      60_000,
+      () => `a waiting line; got:\n${up.out()}`,
+    );
+    // A client that connects during the gap waits for the tunnel (one that raced the termination is lost).
+    const served = echoThrough(port, p);
+    // It keeps looking (DescribeInstances again and again) and does not give up past the retry budget.
+    const looks = () => emu.requests().filter((r) => r.operation === 'DescribeInstances').length;
+    const seen = looks();
+    await waitFor(
+      () => looks() >= seen + 12,
+      60_000,
+      () => `more looks; got ${looks() - seen}`,
+    );
+    assert.not.match(up.out(), /tunnel blue: failed/, up.out());
+
+    emu.admin.setInstance(next, { state: 'running' });
+    assert.is(await served, sha256(p), 'the waiting client is served by the new instance');
+    assert.match(up.out(), new RegExp(`tunnel blue: ready 127\\.0\\.0\\.1:\\d+ -> ${next}:`));
+    assert.ok(liveTargets().includes(next), liveTargets().join(', '));
   } finally {
     up.child.kill('SIGTERM');
     await up.exited;

@@ -87,27 +87,16 @@ async function pickTarget(ctx: CliContext, profile: string, region: string): Pro
     chain: [],
     allowSignIn: engine.services.prompt.interactive,
   });
-  const progress = engine.services.prompt.progress(`Listing managed nodes in ${region}`);
-  const { listManagedNodes } = await import('../../targets/managed-nodes.js');
-  const { nodes } = await listManagedNodes(engine, { profile, region, credentials }).finally(() =>
-    progress.stop(),
+  const { listNodeChoices } = await import('../../targets/node-choices.js');
+  const choices = await listNodeChoices(
+    engine,
+    { profile, region, credentials },
+    engine.services.prompt.progress(`Listing managed nodes in ${region}`),
   );
-  const online = nodes.filter((n) => n.pingStatus === 'Online');
-  if (!online.length)
+  if (!choices.length)
     throw new UsageError(`no managed node is online for profile "${profile}" in ${region}`, {
       hint: 'check the region (--region), or pass --target; stormtunnel targets lists every node',
     });
-  const count = new Map<string, number>();
-  for (const n of online) if (n.name) count.set(n.name, (count.get(n.name) ?? 0) + 1);
   const { pick } = await import('../../configure/picker.js');
-  return pick(
-    'Target',
-    online.map((n) => ({
-      label: `${(n.name ?? '-').padEnd(24)} ${n.id}  ${n.platform ?? ''}`,
-      search: `${n.name ?? ''} ${n.id} ${n.platform ?? ''}`,
-      // A unique Name survives replacements; a shared one would pick among several: use the id then.
-      value: n.name && count.get(n.name) === 1 ? n.name : n.id,
-    })),
-    { input: process.stdin, output: ctx.io.stderr, env: ctx.io.env },
-  );
+  return pick('Target', choices, { input: process.stdin, output: ctx.io.stderr, env: ctx.io.env });
 }

@@ -78,7 +78,10 @@ export const registerConfigure: CommandRegistrar = (program: Command, run) => {
     .option('--add-tunnel', 'add a tunnel for the profile to the stormtunnel config without asking')
     .option('--no-add-tunnel', 'do not offer to add a tunnel')
     .option('--tunnel-name <name>', 'name of the tunnel (default: the profile name)')
-    .option('--target <instance-id>', 'the tunnel target, e.g. i-0123456789abcdef0')
+    .option(
+      '--target <target>',
+      'the tunnel target: an instance id, a Name, tag:Key=value or ecs:CLUSTER/SERVICE (default: picked from the nodes the profile reaches)',
+    )
     .option('--remote-port <port>', 'port on the target')
     .option('--local-port <port>', 'local port (default: the remote port; 0 picks a free one)')
     .option('--remote-host <host>', 'forward to this host through the target')
