@@ -8,14 +8,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { SEED_STATIC_ACCESS_KEY_ID } from '../../src/emulator/state.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { validate, type Schema } from '../helpers/json-schema.js';
 import { staticKeysHome } from '../tunnels/helpers.js';
 
 const test = suite('targets: commands');
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
