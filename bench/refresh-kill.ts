@@ -25,7 +25,7 @@ import { KeychainStore } from '../plugins/keychain/store.js';
 import { readSsoToken, tokenCacheKey } from '../src/aws/index.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { captureLogger } from '../src/testing/index.js';
-import { makeAwsHome } from '../test/helpers/aws-home.js';
+import { testAwsHome } from '../src/testing/index.js';
 import { BIN, runCli } from '../test/helpers/cli.js';
 import { privateBusAvailable, ssoConfig, startPrivateBus, uniqueSession } from '../test/e2e/helpers.js';
 
@@ -42,7 +42,7 @@ if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && signal !== 'SIGINT')
 const emu = await startEmulator({ port: 0, autoApprove: true });
 const bus = privateBusAvailable ? await startPrivateBus() : undefined;
 const session = uniqueSession('kill');
-const home = makeAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
+const home = testAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
 const dir = mkdtempSync(join(tmpdir(), 'stormtunnel-refresh-kill-'));
 const cwd = join(dir, 'work');
 mkdirSync(cwd);

@@ -37,7 +37,8 @@ import { startEmulator } from '../src/emulator/index.js';
 import { createEngine } from '../src/engine/engine.js';
 import { silentLogger } from '../src/log/logger.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MESSAGE_RATE } from '../src/session-manager/index.js';
-import { makeAwsHome, seedConfig } from '../test/helpers/aws-home.js';
+import { seedConfig } from '../test/helpers/seed-config.js';
+import { testAwsHome } from '../src/testing/index.js';
 import { STATIC_CREDENTIALS, UNPACED_EMULATOR } from '../test/tunnels/helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -201,7 +202,7 @@ const REALISTIC_EMULATOR = {
   clientMessageRateLimit: REALISTIC.clientMessageRateLimit,
   clientPayloadLimit: REALISTIC.clientPayloadLimit,
 };
-const home = makeAwsHome({
+const home = testAwsHome({
   config: seedConfig(emu.startUrl),
   credentials: STATIC_CREDENTIALS,
   emulatorEnv: emu.env(),

@@ -173,32 +173,36 @@ const CLEARED_ENV = [
   'XDG_STATE_HOME',
 ];
 
+export interface TestAwsHome {
+  home: string;
+  configFile: string;
+  credentialsFile: string;
+  /** The AWS CLI's SSO token cache of this HOME. */
+  cacheDir: string;
+  /** What was set in process.env; pass it to child processes (a CLI under test) as their environment. */
+  env: Record<string, string>;
+  /** Puts process.env back and removes the HOME. */
+  cleanup(): void;
+}
+
 /**
- * Starts the emulator on 127.0.0.1 (a free port; sign-ins approved at once unless `autoApprove: false`) and
- * points this process at it: AWS_ENDPOINT_URL*, AWS_REGION, and a throw-away HOME with ~/.aws/config, so
- * the built-in plugins and the AWS SDK read the test's profiles, never the user's. It changes process.env:
- * use one per test file (`npm test` runs each file in its own process) and `close()` it in `after`.
+ * A throw-away HOME with ~/.aws/config (and credentials), set in process.env with `emulatorEnv` (endpoints,
+ * region) and a state folder of its own, with the caller's AWS_PROFILE and keys cleared: the built-in plugins,
+ * the AWS SDK and any CLI started with `env` read the test's profiles, never the user's. One per test file.
  */
-export async function startTestEmulator(options: TestEmulatorOptions = {}): Promise<TestEmulator> {
-  const { awsConfig, awsCredentials, ...emulatorOptions } = options;
-  const { startEmulator } = await import('../emulator/server.js');
-  const emulator = await startEmulator({ autoApprove: true, ...emulatorOptions, port: 0 });
+export function testAwsHome(opts: {
+  config: string;
+  credentials?: string;
+  emulatorEnv?: Record<string, string>;
+}): TestAwsHome {
   const home = mkdtempSync(join(tmpdir(), 'stormtunnel-test-home-'));
   mkdirSync(join(home, '.aws'), { recursive: true });
   const configFile = join(home, '.aws', 'config');
   const credentialsFile = join(home, '.aws', 'credentials');
-  const config =
-    typeof awsConfig === 'function'
-      ? awsConfig(emulator.startUrl)
-      : (awsConfig ?? testAwsConfig(emulator.startUrl));
-  writeFileSync(configFile, config);
-  writeFileSync(
-    credentialsFile,
-    awsCredentials ??
-      `[ci]\naws_access_key_id = ${SEED_STATIC_ACCESS_KEY_ID}\naws_secret_access_key = ${SEED_STATIC_SECRET_ACCESS_KEY}\n`,
-  );
+  writeFileSync(configFile, opts.config);
+  writeFileSync(credentialsFile, opts.credentials ?? '');
   const env: Record<string, string> = {
-    ...emulator.env(),
+    ...(opts.emulatorEnv ?? {}),
     HOME: home,
     AWS_CONFIG_FILE: configFile,
     AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
@@ -210,6 +214,44 @@ export async function startTestEmulator(options: TestEmulatorOptions = {}): Prom
     delete process.env[key];
   }
   Object.assign(process.env, env);
+  return {
+    home,
+    configFile,
+    credentialsFile,
+    cacheDir: join(home, '.aws', 'sso', 'cache'),
+    env,
+    cleanup() {
+      for (const [key, value] of saved) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts the emulator on 127.0.0.1 (a free port; sign-ins approved at once unless `autoApprove: false`) and
+ * points this process at it: AWS_ENDPOINT_URL*, AWS_REGION, and a throw-away HOME with ~/.aws/config, so
+ * the built-in plugins and the AWS SDK read the test's profiles, never the user's. It changes process.env:
+ * use one per test file (`npm test` runs each file in its own process) and `close()` it in `after`.
+ */
+export async function startTestEmulator(options: TestEmulatorOptions = {}): Promise<TestEmulator> {
+  const { awsConfig, awsCredentials, ...emulatorOptions } = options;
+  const { startEmulator } = await import('../emulator/server.js');
+  const emulator = await startEmulator({ autoApprove: true, ...emulatorOptions, port: 0 });
+  const config =
+    typeof awsConfig === 'function'
+      ? awsConfig(emulator.startUrl)
+      : (awsConfig ?? testAwsConfig(emulator.startUrl));
+  const aws = testAwsHome({
+    config,
+    credentials:
+      awsCredentials ??
+      `[ci]\naws_access_key_id = ${SEED_STATIC_ACCESS_KEY_ID}\naws_secret_access_key = ${SEED_STATIC_SECRET_ACCESS_KEY}\n`,
+    emulatorEnv: emulator.env(),
+  });
+  const { home, env } = aws;
   let closed = false;
   return {
     emulator,
@@ -223,11 +265,7 @@ export async function startTestEmulator(options: TestEmulatorOptions = {}): Prom
       try {
         await emulator.close();
       } finally {
-        for (const [key, value] of saved) {
-          if (value === undefined) delete process.env[key];
-          else process.env[key] = value;
-        }
-        rmSync(home, { recursive: true, force: true });
+        aws.cleanup();
       }
     },
   };

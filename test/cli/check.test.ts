@@ -16,7 +16,8 @@ import {
   startEmulator,
   type RunningEmulator,
 } from '../../src/emulator/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { captureLogger } from '../helpers/logger.js';
 
@@ -70,7 +71,7 @@ export default {
 `;
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 
 async function check(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const collect = () => {
@@ -102,7 +103,7 @@ const cli = suite('stormtunnel check');
 
 cli.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({
+  home = testAwsHome({
     config:
       seedConfig(emu.startUrl) +
       `\n[profile deploy]\nrole_arn = arn:aws:iam::222222222222:role/Deploy\nsource_profile = dev\n` +

@@ -8,7 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { SEED_STATIC_SECRET_ACCESS_KEY } from '../../src/emulator/state.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { BIN, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { validate, type Schema } from '../helpers/json-schema.js';
 import { waitFor } from '../helpers/wait.js';
@@ -16,7 +17,7 @@ import { startEchoServer, STATIC_CREDENTIALS, type TcpServer } from '../tunnels/
 
 const test = suite('--json outputs');
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let dir: string;
 let env: Record<string, string>;
@@ -24,7 +25,7 @@ let env: Record<string, string>;
 test.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
   // The seed profiles (sso-session, legacy) plus static keys in [default] for `up`.
-  home = makeAwsHome({
+  home = testAwsHome({
     config:
       seedConfig(emu.startUrl) +
       '\n[profile cross-account]\nrole_arn = arn:aws:iam::222222222222:role/Deploy\nsource_profile = dev\n',

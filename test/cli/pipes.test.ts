@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import {
   startEchoServer,
@@ -18,10 +19,10 @@ import {
 } from '../tunnels/helpers.js';
 
 const test = suite('closed pipes');
-let home: AwsHome;
+let home: TestAwsHome;
 
 test.before(() => {
-  home = makeAwsHome({ config: seedConfig('https://example.awsapps.com/start') });
+  home = testAwsHome({ config: seedConfig('https://example.awsapps.com/start') });
 });
 test.after(() => home.cleanup());
 
@@ -113,7 +114,7 @@ test('profiles, plugins and status --offline, as tables and as JSON', async () =
 
 test('up and emulator (long-running): stop quietly with exit 0 once the reader is gone', async () => {
   let emu: RunningEmulator | undefined;
-  let keys: AwsHome | undefined;
+  let keys: TestAwsHome | undefined;
   let echo: TcpServer | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'stormtunnel-pipe-'));
   try {

@@ -5,17 +5,18 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
 
 const cli = suite('SSO commands');
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let env: Record<string, string>;
 
 cli.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({
+  home = testAwsHome({
     config:
       seedConfig(emu.startUrl) +
       `

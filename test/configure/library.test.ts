@@ -7,11 +7,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { credentialProvider, getCredentials, type Prompt } from '../../src/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let configFile: string;
 const said: string[] = [];
 const prompt: Prompt = {
@@ -30,7 +31,7 @@ const prompt: Prompt = {
 const lib = suite('library');
 lib.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({ config: seedConfig(emu.startUrl), emulatorEnv: emu.env() });
+  home = testAwsHome({ config: seedConfig(emu.startUrl), emulatorEnv: emu.env() });
   configFile = join(home.home, 'stormtunnel.config.ts');
   writeFileSync(
     configFile,

@@ -17,7 +17,7 @@ import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { SsoOptions } from '../../plugins/sso/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { testPrompt } from '../../src/testing/index.js';
 import { captureLogger } from '../helpers/logger.js';
 import { testIf } from '../helpers/system.js';
@@ -36,13 +36,13 @@ const base = suite('sign-in through a real browser');
 const test = testIf(base, hasChromium, `${CHROMIUM} is not installed (Debian package chromium)`);
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let browser: Browser | undefined;
 const session = uniqueSession('browser');
 
 base.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: false });
-  home = makeAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
+  home = testAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
   if (hasChromium) browser = await launchChromium();
 });
 base.after(async () => {

@@ -16,7 +16,7 @@ import { tokenCacheKey } from '../../src/aws/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { queryRunningUp } from '../../src/tunnel-control/index.js';
 import type { TunnelStatus } from '../../src/engine/types.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startNotificationRecorder, type NotificationRecorder } from '../helpers/notification-recorder.js';
 import { commandExists, testIf } from '../helpers/system.js';
@@ -43,7 +43,7 @@ const test = testIf(
 );
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let bus: PrivateBus | undefined;
 let dir: string;
@@ -61,7 +61,7 @@ base.before(async () => {
     ssoConfig(emu.startUrl, session) +
     ssoProfile('other', other, emu.startUrl) +
     ssoProfile('third', third, emu.startUrl);
-  home = makeAwsHome({ config, emulatorEnv: emu.env() });
+  home = testAwsHome({ config, emulatorEnv: emu.env() });
   echo = await startEchoServer();
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-reauth-'));
   // What a browser opening would do (xdg-open honours $BROWSER): leave the URL in a file.

@@ -10,13 +10,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readSsoToken, tokenCacheKey } from '../../src/aws/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { runCli } from '../helpers/cli.js';
 import { countRequests, spawnCli, ssoConfig, uniqueSession, waitFor, withTimeout } from './helpers.js';
 
 const test = suite('refresh stop');
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let dir: string;
 let cwd: string;
 let env: NodeJS.ProcessEnv;
@@ -25,7 +25,7 @@ const key = tokenCacheKey({ ssoSessionName: session });
 
 test.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
+  home = testAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-refresh-stop-'));
   cwd = join(dir, 'work');
   mkdirSync(cwd);

@@ -14,7 +14,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tokenCacheKey, withTokenLock } from '../../src/aws/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { runCli } from '../helpers/cli.js';
 import { echoThrough, data, sha256, startEchoServer, type TcpServer } from '../tunnels/helpers.js';
 import { commandExists } from '../helpers/system.js';
@@ -33,7 +33,7 @@ const CREDENTIAL_PROCESSES = 20;
 
 const test = suite('refresh storm');
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -42,7 +42,7 @@ const key = tokenCacheKey({ ssoSessionName: session });
 
 test.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
+  home = testAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
   echo = await startEchoServer();
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-storm-'));
   env = { ...home.env, XDG_STATE_HOME: join(dir, 'state'), STORMTUNNEL_LOG_LEVEL: 'warn' };

@@ -9,12 +9,13 @@ import {
   startEmulator,
   type RunningEmulator,
 } from '../../src/emulator/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { REPO_ROOT, runCli, type CliResult } from '../helpers/cli.js';
 
 export interface ErrorWorld {
   emu: RunningEmulator;
-  home: AwsHome;
+  home: TestAwsHome;
   env: Record<string, string>;
   /** Runs the real binary in the HOME (where stormtunnel.config.mjs is found). */
   st(args: string[], extraEnv?: Record<string, string>): Promise<CliResult>;
@@ -111,7 +112,7 @@ export default {
 
 export async function errorWorld(): Promise<ErrorWorld> {
   const emu = await startEmulator({ port: 0, autoApprove: true });
-  const home = makeAwsHome({
+  const home = testAwsHome({
     config: seedConfig(emu.startUrl) + extraProfiles(emu),
     credentials:
       `[bad-keys]\naws_access_key_id = AKIAEMULATORUNKNOWN9\naws_secret_access_key = ${'x'.repeat(40)}\n` +

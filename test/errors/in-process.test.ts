@@ -13,7 +13,8 @@ import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { RecoveryFailedError } from '../../src/engine/recovery.js';
 import type { AwsClientFactory } from '../../src/engine/types.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { advanceUntil } from '../helpers/fake-time.js';
 import { captureLogger } from '../helpers/logger.js';
 
@@ -21,7 +22,7 @@ const test = suite('error recovery in fake time');
 const clock = new FakeClock();
 const logger = captureLogger();
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let engine: Engine;
 /** When true, SSO portal answers lose their Retry-After header: a service that says nothing. */
 let stripRetryAfter = false;
@@ -63,7 +64,7 @@ function resolve(profile = 'dev') {
 
 test.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true, now: () => clock.now() });
-  home = makeAwsHome({ config: seedConfig(emu.startUrl), emulatorEnv: emu.env() });
+  home = testAwsHome({ config: seedConfig(emu.startUrl), emulatorEnv: emu.env() });
   process.env.STORMTUNNEL_STATE_DIR = home.home;
   engine = await createEngine({
     plugins: [

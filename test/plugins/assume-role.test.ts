@@ -25,7 +25,8 @@ import {
   startEmulator,
   type RunningEmulator,
 } from '../../src/emulator/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { captureLogger } from '../helpers/logger.js';
 
 const ROLE = (name: string) => `arn:aws:iam::222222222222:role/${name}`;
@@ -137,11 +138,11 @@ function mfaAnswer(code: string | undefined, asked: MfaRequest[]): StormtunnelPl
 }
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 
 /** A HOME with the seed SSO profiles, the role profiles above and the given credentials file. */
-function homeFor(credentials: string): AwsHome {
-  const h = makeAwsHome({ config: '', credentials, emulatorEnv: emu.env() });
+function homeFor(credentials: string): TestAwsHome {
+  const h = testAwsHome({ config: '', credentials, emulatorEnv: emu.env() });
   writeFileSync(h.configFile, seedConfig(emu.startUrl) + rolesConfig(h.home));
   writeFileSync(
     join(h.home, 'print-creds.mjs'),

@@ -14,7 +14,8 @@ import {
   startEmulator,
   type RunningEmulator,
 } from '../../src/emulator/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { captureLogger } from '../helpers/logger.js';
 
 // Prints credentials as credential_process JSON and counts its runs; the mode says what to print.
@@ -30,7 +31,7 @@ console.log(JSON.stringify(minutes ? { ...keys, Expiration: new Date(Date.now() 
 `;
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let counter: string;
 const logger = captureLogger();
 
@@ -45,7 +46,7 @@ const runs = (mode: string) =>
 
 test.before(async () => {
   emu = await startEmulator({ port: 0 });
-  home = makeAwsHome({
+  home = testAwsHome({
     config: '',
     credentials: `[default]\naws_access_key_id = ${SEED_STATIC_ACCESS_KEY_ID}\naws_secret_access_key = ${SEED_STATIC_SECRET_ACCESS_KEY}\n`,
     emulatorEnv: emu.env(),

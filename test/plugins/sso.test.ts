@@ -14,14 +14,15 @@ import type { StormtunnelPlugin } from '../../src/engine/plugin.js';
 import type { ExpiryNotice, ReauthNotice, Settings, TokenEvent } from '../../src/engine/types.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, seedConfig, type AwsHome } from '../helpers/aws-home.js';
+import { seedConfig } from '../helpers/seed-config.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { advanceUntil } from '../helpers/fake-time.js';
 import { captureLogger } from '../helpers/logger.js';
 import { testPrompt } from '../../src/testing/index.js';
 
 interface Ctx {
   emu: RunningEmulator;
-  home: AwsHome;
+  home: TestAwsHome;
 }
 
 async function setup(
@@ -33,7 +34,7 @@ async function setup(
     ...(opts.clock ? { now: () => opts.clock!.now() } : {}),
     ...(opts.emulatorState ? { state: opts.emulatorState } : {}),
   });
-  const home = makeAwsHome({ config: seedConfig(emu.startUrl), emulatorEnv: emu.env() });
+  const home = testAwsHome({ config: seedConfig(emu.startUrl), emulatorEnv: emu.env() });
   return { emu, home };
 }
 

@@ -13,7 +13,7 @@ import { queryRunningUp } from '../../src/tunnel-control/index.js';
 import type { TunnelStatus } from '../../src/engine/types.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { validate, type Schema } from '../helpers/json-schema.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import {
   BASTION,
   data,
@@ -27,7 +27,7 @@ import {
 
 const test = suite('background service');
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let dir: string;
 let env: NodeJS.ProcessEnv;

@@ -12,7 +12,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { instanceOf } from '../../src/service/instance.js';
 import { queryRunningUp } from '../../src/tunnel-control/index.js';
 import type { TunnelStatus } from '../../src/engine/types.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startNotificationRecorder } from '../helpers/notification-recorder.js';
 import { testIf } from '../helpers/system.js';
@@ -31,7 +31,7 @@ const base = suite('background service on a desktop');
 const test = testIf(base, privateBusAvailable, 'dbus-daemon, gnome-keyring, secret-tool, notify-send');
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let bus: PrivateBus | undefined;
 let dir: string;
@@ -43,7 +43,7 @@ const savedBus = process.env.DBUS_SESSION_BUS_ADDRESS;
 
 base.before(async () => {
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
+  home = testAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
   echo = await startEchoServer();
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-svc-desktop-'));
   // What a browser opening would do (xdg-open honours $BROWSER): leave the URL in a file.

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from '../../src/emulator/state.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { validate, type Schema } from '../helpers/json-schema.js';
 import { STATIC_CREDENTIALS } from '../tunnels/helpers.js';
@@ -19,7 +19,7 @@ const VIEWER = {
   secretAccessKey: 'emulator/viewer/SECRET/key/000000000000',
 };
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
@@ -42,7 +42,7 @@ test.before(async () => {
       ],
     },
   });
-  home = makeAwsHome({
+  home = testAwsHome({
     config: '[default]\nregion = us-east-1\n[profile viewer]\nregion = us-east-1\n',
     credentials: `${STATIC_CREDENTIALS}[viewer]\naws_access_key_id = ${VIEWER.accessKeyId}\naws_secret_access_key = ${VIEWER.secretAccessKey}\n`,
     emulatorEnv: emu.env(),

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import { BIN, REPO_ROOT } from '../helpers/cli.js';
 import {
   data,
@@ -25,7 +25,7 @@ const WEB = 'i-0a5a5a5a5a5a5a5a5';
 const TASK = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const BLUE = 'i-0b1e0b1e0b1e0b1e0';
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let dir: string;
 

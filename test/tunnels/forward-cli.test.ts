@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import { BIN, REPO_ROOT, runCli } from '../helpers/cli.js';
 import {
   data,
@@ -24,7 +24,7 @@ import {
 const BASTION = 'i-0123456789abcdef0';
 const test = suite('stormtunnel forward');
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let dir: string;
 let env: NodeJS.ProcessEnv;

@@ -19,7 +19,7 @@ import type { AgentSessionStats } from '../../src/emulator/agent/index.js';
 import { createEngine, type Engine, type EngineOptions } from '../../src/engine/engine.js';
 import type { PluginApi, StormtunnelPlugin, TunnelConfig } from '../../src/engine/plugin.js';
 import type { Clock, TunnelSet, TunnelStatus } from '../../src/engine/types.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { captureLogger, type LogRecord } from '../helpers/logger.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { withTimeout } from '../helpers/wait.js';
@@ -90,8 +90,8 @@ export function tunnel(name: string, remotePort: number, extra: Partial<TunnelCo
 }
 
 /** A throw-away HOME whose default profile has the seed user's static keys, pointed at `emu`. */
-export function staticKeysHome(emu: RunningEmulator): AwsHome {
-  return makeAwsHome({
+export function staticKeysHome(emu: RunningEmulator): TestAwsHome {
+  return testAwsHome({
     config: '[default]\nregion = us-east-1\n',
     credentials: STATIC_CREDENTIALS,
     emulatorEnv: emu.env(),
@@ -100,7 +100,7 @@ export function staticKeysHome(emu: RunningEmulator): AwsHome {
 
 export interface World {
   emu: RunningEmulator;
-  home: AwsHome;
+  home: TestAwsHome;
   logs: LogRecord[];
   keys: { signedIn: boolean; calls: number; api?: PluginApi };
   engine: Engine;

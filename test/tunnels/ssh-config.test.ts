@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { sshConfigBlock, proxyCommandWord } from '../../src/cli/ssh-config-block.js';
 import { UsageError } from '../../src/engine/errors.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { hasOpenSsh, startSshd, type Sshd } from '../helpers/sshd.js';
 import { testIf } from '../helpers/system.js';
@@ -21,7 +21,7 @@ const test = suite('ssh-config');
 const withSsh = testIf(test, hasOpenSsh(), 'ssh and sshd (Debian: openssh-client, openssh-server)');
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let sshd: Sshd;
 let dir: string;
 let env: NodeJS.ProcessEnv;

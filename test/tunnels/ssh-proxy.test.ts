@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import { BIN, REPO_ROOT } from '../helpers/cli.js';
 import { hasOpenSsh, startSshd, writeSshConfig, type Sshd } from '../helpers/sshd.js';
 import { testIf } from '../helpers/system.js';
@@ -19,7 +19,7 @@ const test = suite('ssh-proxy');
 const withSsh = testIf(test, hasOpenSsh(), 'ssh, scp and sshd (Debian: openssh-client, openssh-server)');
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let sshd: Sshd;
 let dir: string;
 

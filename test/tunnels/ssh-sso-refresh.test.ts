@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RequestLogEntry, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeAwsHome, type AwsHome } from '../helpers/aws-home.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { hasOpenSsh, startSshd, writeSshConfig, type Sshd } from '../helpers/sshd.js';
 import { testIf } from '../helpers/system.js';
@@ -24,7 +24,7 @@ const test = suite('ssh-proxy sso refresh');
 const withSsh = testIf(test, hasOpenSsh(), 'ssh, scp and sshd (Debian: openssh-client, openssh-server)');
 
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let sshd: Sshd;
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -33,7 +33,7 @@ let config: string;
 test.before(async () => {
   if (!hasOpenSsh()) return;
   emu = await startEmulator({ port: 0, autoApprove: true });
-  home = makeAwsHome({ config: ssoConfig(emu.startUrl, uniqueSession('ssh')), emulatorEnv: emu.env() });
+  home = testAwsHome({ config: ssoConfig(emu.startUrl, uniqueSession('ssh')), emulatorEnv: emu.env() });
   sshd = await startSshd();
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-ssh-sso-'));
   // The AWS CLI cache is the one token store (no keychain), no desktop notifications.

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { queryRunningUp, stateDir } from '../../src/tunnel-control/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import {
   data,
   echoThrough,
@@ -25,7 +25,7 @@ import {
 
 const test = suite('stormtunnel up');
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let dir: string;
 let env: NodeJS.ProcessEnv;

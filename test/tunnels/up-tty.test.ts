@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { AwsHome } from '../helpers/aws-home.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import { BIN } from '../helpers/cli.js';
 import { commandExists, testIf } from '../helpers/system.js';
 import {
@@ -30,7 +30,7 @@ const withTmux = testIf(test, commandExists('tmux'), 'tmux (Debian package tmux)
 const ROWS = 30;
 const SOCKET = `stormtunnel-test-${process.pid}`;
 let emu: RunningEmulator;
-let home: AwsHome;
+let home: TestAwsHome;
 let echo: TcpServer;
 let blocker: Server;
 let dir: string;
