@@ -5,23 +5,12 @@
 import type { Emu } from './context.js';
 import { jsonRpcError, parseJsonBody, sendAmzJson, str, strArray, type Exchange } from './http.js';
 import { deniedMessage, isDenied, visibleTo } from './scope.js';
-import { verifySigV4, type SigFailure } from './sigv4.js';
+import { JSON_SIGNATURE_ERRORS, verifySigV4 } from './sigv4.js';
 import type { EmulatorState } from './state.js';
 import type { CredentialRecord } from './store.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 type Task = EmulatorState['ecsTasks'][number];
-
-const SIG_ERRORS: Record<SigFailure, string> = {
-  missing: 'MissingAuthenticationTokenException',
-  malformed: 'IncompleteSignatureException',
-  unknownKey: 'UnrecognizedClientException',
-  badToken: 'UnrecognizedClientException',
-  badSignature: 'InvalidSignatureException',
-  skew: 'InvalidSignatureException',
-  scope: 'InvalidSignatureException',
-  expired: 'ExpiredTokenException',
-};
 
 interface Ctx {
   emu: Emu;
@@ -35,7 +24,12 @@ export async function handleEcs(emu: Emu, ex: Exchange): Promise<void> {
   const body = parseJsonBody(ex);
   const sig = await verifySigV4(ex, emu.store, 'ecs', emu.clock.now());
   if (!sig.ok)
-    return jsonRpcError(ex, sig.failure === 'missing' ? 403 : 400, SIG_ERRORS[sig.failure], sig.message);
+    return jsonRpcError(
+      ex,
+      sig.failure === 'missing' ? 403 : 400,
+      JSON_SIGNATURE_ERRORS[sig.failure],
+      sig.message,
+    );
   ex.params.region = sig.region;
   ex.params.callerArn = sig.credential.principal.arn;
   if (!body) return jsonRpcError(ex, 400, 'SerializationException', 'Request body is not valid JSON');

@@ -5,22 +5,11 @@
 import type { Emu } from './context.js';
 import { parseForm, sendXml, xmlEscape, type Exchange } from './http.js';
 import { deniedMessage, isDenied, visibleTo } from './scope.js';
-import { verifySigV4, type SigFailure } from './sigv4.js';
+import { QUERY_SIGNATURE_ERRORS, verifySigV4 } from './sigv4.js';
 import type { EmulatorState } from './state.js';
 
 const NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
 type Database = EmulatorState['databases'][number];
-
-const SIG_ERRORS: Record<SigFailure, [number, string]> = {
-  missing: [403, 'MissingAuthenticationToken'],
-  malformed: [400, 'IncompleteSignature'],
-  unknownKey: [403, 'InvalidClientTokenId'],
-  badToken: [403, 'InvalidClientTokenId'],
-  badSignature: [403, 'SignatureDoesNotMatch'],
-  skew: [403, 'SignatureDoesNotMatch'],
-  scope: [403, 'SignatureDoesNotMatch'],
-  expired: [400, 'ExpiredToken'],
-};
 
 function rdsError(ex: Exchange, status: number, code: string, message: string): void {
   ex.errorCode = code;
@@ -47,7 +36,7 @@ export async function handleRds(emu: Emu, ex: Exchange): Promise<void> {
   const form = parseForm(ex);
   const sig = await verifySigV4(ex, emu.store, 'rds', emu.clock.now());
   if (!sig.ok) {
-    const [status, code] = SIG_ERRORS[sig.failure];
+    const [status, code] = QUERY_SIGNATURE_ERRORS[sig.failure];
     return rdsError(ex, status, code, sig.message);
   }
   ex.params.region = sig.region;

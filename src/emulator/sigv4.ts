@@ -185,3 +185,27 @@ function formatAmzDate(d: Date): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
 }
+
+/** How the awsJson services (SSM, ECS) name each signature failure (the error `__type`). */
+export const JSON_SIGNATURE_ERRORS: Readonly<Record<SigFailure, string>> = {
+  missing: 'MissingAuthenticationTokenException',
+  malformed: 'IncompleteSignatureException',
+  unknownKey: 'UnrecognizedClientException',
+  badToken: 'UnrecognizedClientException',
+  badSignature: 'InvalidSignatureException',
+  skew: 'InvalidSignatureException',
+  scope: 'InvalidSignatureException',
+  expired: 'ExpiredTokenException',
+};
+
+/** How the Query services (STS, RDS) answer each signature failure: HTTP status and error code. EC2 differs (AuthFailure). */
+export const QUERY_SIGNATURE_ERRORS: Readonly<Record<SigFailure, readonly [number, string]>> = {
+  missing: [403, 'MissingAuthenticationToken'],
+  malformed: [400, 'IncompleteSignature'],
+  unknownKey: [403, 'InvalidClientTokenId'],
+  badToken: [403, 'InvalidClientTokenId'],
+  badSignature: [403, 'SignatureDoesNotMatch'],
+  skew: [403, 'SignatureDoesNotMatch'],
+  scope: [403, 'SignatureDoesNotMatch'],
+  expired: [400, 'ExpiredToken'],
+};

@@ -4,7 +4,7 @@
 import type { Emu } from './context.js';
 import { jsonRpcError, parseJsonBody, sendAmzJson, str, strArray, type Exchange } from './http.js';
 import { hexId, randomToken } from './ids.js';
-import { verifySigV4, type SigFailure } from './sigv4.js';
+import { JSON_SIGNATURE_ERRORS, verifySigV4 } from './sigv4.js';
 import { ecsSessionTarget } from './ecs.js';
 import { instanceTags } from './ec2.js';
 import { vpcAddress } from './rds.js';
@@ -21,17 +21,6 @@ export const PORT_DOCUMENTS = [
 const SSH_DOCUMENT = PORT_DOCUMENTS[2];
 type PortDocument = (typeof PORT_DOCUMENTS)[number];
 
-const SIG_ERRORS: Record<SigFailure, string> = {
-  missing: 'MissingAuthenticationTokenException',
-  malformed: 'IncompleteSignatureException',
-  unknownKey: 'UnrecognizedClientException',
-  badToken: 'UnrecognizedClientException',
-  badSignature: 'InvalidSignatureException',
-  skew: 'InvalidSignatureException',
-  scope: 'InvalidSignatureException',
-  expired: 'ExpiredTokenException',
-};
-
 type Instance = EmulatorState['instances'][number];
 
 export async function handleSsm(emu: Emu, ex: Exchange): Promise<void> {
@@ -39,7 +28,12 @@ export async function handleSsm(emu: Emu, ex: Exchange): Promise<void> {
   noteParams(ex, body);
   const sig = await verifySigV4(ex, emu.store, 'ssm', emu.clock.now());
   if (!sig.ok)
-    return jsonRpcError(ex, sig.failure === 'missing' ? 403 : 400, SIG_ERRORS[sig.failure], sig.message);
+    return jsonRpcError(
+      ex,
+      sig.failure === 'missing' ? 403 : 400,
+      JSON_SIGNATURE_ERRORS[sig.failure],
+      sig.message,
+    );
   ex.params.region = sig.region;
   ex.params.callerArn = sig.credential.principal.arn;
   if (!body) return jsonRpcError(ex, 400, 'SerializationException', 'Request body is not valid JSON');

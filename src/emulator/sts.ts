@@ -4,21 +4,10 @@ import type { Emu } from './context.js';
 import { parseForm, queryError, sendXml, xmlEscape, type Exchange } from './http.js';
 import { secretAccessKey, sessionToken, stableUniqueId, temporaryAccessKeyId } from './ids.js';
 import { mfaCodeValid } from './mfa.js';
-import { verifySigV4, type SigFailure } from './sigv4.js';
+import { QUERY_SIGNATURE_ERRORS, verifySigV4 } from './sigv4.js';
 import { principalMatches, type CredentialRecord } from './store.js';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
-
-const SIG_ERRORS: Record<SigFailure, [number, string]> = {
-  missing: [403, 'MissingAuthenticationToken'],
-  malformed: [400, 'IncompleteSignature'],
-  unknownKey: [403, 'InvalidClientTokenId'],
-  badToken: [403, 'InvalidClientTokenId'],
-  badSignature: [403, 'SignatureDoesNotMatch'],
-  skew: [403, 'SignatureDoesNotMatch'],
-  scope: [403, 'SignatureDoesNotMatch'],
-  expired: [400, 'ExpiredToken'],
-};
 
 /** The Action of an STS form body, for routing and the request log. */
 export function stsAction(ex: Exchange): string {
@@ -38,7 +27,7 @@ export async function handleSts(emu: Emu, ex: Exchange): Promise<void> {
   }
   const sig = await verifySigV4(ex, emu.store, 'sts', emu.clock.now());
   if (!sig.ok) {
-    const [status, code] = SIG_ERRORS[sig.failure];
+    const [status, code] = QUERY_SIGNATURE_ERRORS[sig.failure];
     return queryError(ex, status, code, sig.message);
   }
   const caller = sig.credential;
