@@ -72,7 +72,12 @@ export async function runWithRecovery<T>(
       }
       if (decision.action === 'reauthenticate' && op.reauthenticate && !reauthenticated) {
         reauthenticated = true;
-        deps.logger.warn(`${op.operation}: ${classification.title}`, { reason: decision.reason });
+        // Usually a silent refresh answers this (a warning here read like a failure that then did not
+        // happen); when it cannot, the failure that follows carries the product's message.
+        deps.logger.info(
+          `${op.operation}: the service refused the credentials (${classification.title}); getting fresh ones and trying again`,
+          { reason: decision.reason },
+        );
         await op.reauthenticate();
         continue;
       }

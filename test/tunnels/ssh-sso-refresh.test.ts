@@ -130,6 +130,8 @@ withSsh(
       // The old role credentials were refused, the new ones accepted.
       assert.ok(count('ResumeSession', (r) => r.status !== 200) >= 1, 'a ResumeSession was refused first');
       assert.match(err, /data channel resumed/);
+      // A refresh that works is not announced as a failure on ssh's terminal.
+      assert.not.match(err, /WARN.*Authentication Required|Authentication Required.*WARN/i);
     } finally {
       clearTimeout(kill);
       if (ssh.exitCode === null) ssh.kill('SIGTERM');
