@@ -204,6 +204,9 @@ async function json<T>(name: string, args: string[]): Promise<{ code: number | n
   } catch {
     assert.unreachable(`${args.join(' ')}: stdout is not JSON:\n${r.stdout}\n${r.stderr}`);
   }
+  // A service this started is stopped after the file even when the checks below fail.
+  const pid = (out as { pid?: unknown } | null)?.pid;
+  if (typeof pid === 'number') groups.add(pid);
   const schema = JSON.parse(
     readFileSync(join(REPO_ROOT, 'schemas', `${name}.schema.json`), 'utf8'),
   ) as Schema;
