@@ -5,38 +5,22 @@
 import type { Emu } from './context.js';
 import { jsonRpcError, parseJsonBody, sendAmzJson, str, strArray, type Exchange } from './http.js';
 import { deniedMessage, isDenied, visibleTo } from './scope.js';
-import { JSON_SIGNATURE_ERRORS, verifySigV4 } from './sigv4.js';
+import { acceptJsonRequest, type JsonRequest } from './json-request.js';
 import type { EmulatorState } from './state.js';
 import type { CredentialRecord } from './store.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 type Task = EmulatorState['ecsTasks'][number];
 
-interface Ctx {
-  emu: Emu;
-  ex: Exchange;
-  body: Record<string, unknown>;
-  caller: CredentialRecord;
-  region: string;
-}
+type Ctx = JsonRequest;
 
 export async function handleEcs(emu: Emu, ex: Exchange): Promise<void> {
   const body = parseJsonBody(ex);
-  const sig = await verifySigV4(ex, emu.store, 'ecs', emu.clock.now());
-  if (!sig.ok)
-    return jsonRpcError(
-      ex,
-      sig.failure === 'missing' ? 403 : 400,
-      JSON_SIGNATURE_ERRORS[sig.failure],
-      sig.message,
-    );
-  ex.params.region = sig.region;
-  ex.params.callerArn = sig.credential.principal.arn;
-  if (!body) return jsonRpcError(ex, 400, 'SerializationException', 'Request body is not valid JSON');
-  const ctx: Ctx = { emu, ex, body, caller: sig.credential, region: sig.region };
+  const ctx = await acceptJsonRequest(emu, ex, 'ecs', body);
+  if (!ctx) return;
   const action = `ecs:${ex.operation}`;
-  if (isDenied(sig.credential, action))
-    return jsonRpcError(ex, 400, 'AccessDeniedException', deniedMessage(sig.credential, action));
+  if (isDenied(ctx.caller, action))
+    return jsonRpcError(ex, 400, 'AccessDeniedException', deniedMessage(ctx.caller, action));
   switch (ex.operation) {
     case 'ListTasks':
       return listTasks(ctx);

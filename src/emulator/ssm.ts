@@ -4,7 +4,7 @@
 import type { Emu } from './context.js';
 import { jsonRpcError, parseJsonBody, sendAmzJson, str, strArray, type Exchange } from './http.js';
 import { hexId, randomToken } from './ids.js';
-import { JSON_SIGNATURE_ERRORS, verifySigV4 } from './sigv4.js';
+import { acceptJsonRequest } from './json-request.js';
 import { ecsSessionTarget } from './ecs.js';
 import { instanceTags } from './ec2.js';
 import { vpcAddress } from './rds.js';
@@ -26,18 +26,8 @@ type Instance = EmulatorState['instances'][number];
 export async function handleSsm(emu: Emu, ex: Exchange): Promise<void> {
   const body = parseJsonBody(ex);
   noteParams(ex, body);
-  const sig = await verifySigV4(ex, emu.store, 'ssm', emu.clock.now());
-  if (!sig.ok)
-    return jsonRpcError(
-      ex,
-      sig.failure === 'missing' ? 403 : 400,
-      JSON_SIGNATURE_ERRORS[sig.failure],
-      sig.message,
-    );
-  ex.params.region = sig.region;
-  ex.params.callerArn = sig.credential.principal.arn;
-  if (!body) return jsonRpcError(ex, 400, 'SerializationException', 'Request body is not valid JSON');
-  const ctx = { emu, ex, body, caller: sig.credential, region: sig.region };
+  const ctx = await acceptJsonRequest(emu, ex, 'ssm', body);
+  if (!ctx) return;
   switch (ex.operation) {
     case 'StartSession':
       return startSession(ctx);
