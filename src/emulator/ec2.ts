@@ -62,9 +62,7 @@ export async function handleEc2(emu: Emu, ex: Exchange): Promise<void> {
   ex.params.region = sig.region;
   ex.params.callerArn = sig.credential.principal.arn;
   const action = form.get('Action') ?? '';
-  if (form.get('Version') !== '2016-11-15')
-    return ec2Error(ex, 400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
-  if (action !== 'DescribeInstances')
+  if (form.get('Version') !== '2016-11-15' || action !== 'DescribeInstances')
     return ec2Error(ex, 400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
   if (isDenied(sig.credential, 'ec2:DescribeInstances'))
     return ec2Error(
