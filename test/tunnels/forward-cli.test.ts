@@ -1,14 +1,14 @@
 // `stormtunnel forward TARGET REMOTE_PORT`: a tunnel from the command line, run as `up` runs a configured one
 // (ready line with the address, byte-exact data, Ctrl-C terminates the session and exits 0); bad input exits 2.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
-import { BIN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import {
   data,
   echoThrough,
@@ -19,6 +19,7 @@ import {
   waitFor,
   withTimeout,
   type TcpServer,
+  writeUnpacedConfig,
 } from './helpers.js';
 
 const BASTION = 'i-0123456789abcdef0';
@@ -44,28 +45,11 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The built-in plugins with our side of the data channel unpaced too (see above). */
-function unpacedConfig(): string {
-  const file = join(dir, 'unpaced.config.ts');
-  writeFileSync(
-    file,
-    `import { builtinPlugins, ssmTunnel } from ${JSON.stringify(join(REPO_ROOT, 'src/index.ts'))};
-export default {
-  plugins: [
-    ...builtinPlugins().filter((p) => p.name !== 'ssm-tunnel'),
-    ssmTunnel({ dataChannel: { maxMessagesPerSecond: false } }),
-  ],
-};
-`,
-  );
-  return file;
-}
-
 test('forward: ready line with the local address, 16 MiB byte-exact, Ctrl-C terminates and exits 0', async () => {
   emu.admin.clearRequests();
   const child = spawn(
     process.execPath,
-    [BIN, '--config', unpacedConfig(), 'forward', BASTION, String(echo.port)],
+    [BIN, '--config', writeUnpacedConfig(dir), 'forward', BASTION, String(echo.port)],
     {
       cwd: dir,
       env: { ...process.env, ...env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },

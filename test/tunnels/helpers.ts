@@ -309,3 +309,24 @@ export default {
   );
   return file;
 }
+
+/**
+ * `DIR/unpaced.config.ts`: the built-in plugins with our side of the data channel unpaced (the emulator's
+ * agent too, with UNPACED_EMULATOR): 16-32 MiB at the realistic ~1 MB/s per session (protocol §9) would take
+ * half a minute; byte-exactness is what the CLI transfer tests are about.
+ */
+export function writeUnpacedConfig(dir: string): string {
+  const file = join(dir, 'unpaced.config.ts');
+  writeFileSync(
+    file,
+    `import { builtinPlugins, ssmTunnel } from ${JSON.stringify(join(REPO_ROOT, 'src/index.ts'))};
+export default {
+  plugins: [
+    ...builtinPlugins().filter((p) => p.name !== 'ssm-tunnel'),
+    ssmTunnel({ dataChannel: { maxMessagesPerSecond: false } }),
+  ],
+};
+`,
+  );
+  return file;
+}

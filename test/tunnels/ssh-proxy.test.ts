@@ -9,10 +9,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
-import { BIN, REPO_ROOT } from '../helpers/cli.js';
+import { BIN } from '../helpers/cli.js';
 import { hasOpenSsh, startSshd, writeSshConfig, type Sshd } from '../helpers/sshd.js';
 import { testIf } from '../helpers/system.js';
-import { sha256, staticKeysHome, UNPACED_EMULATOR, waitFor } from './helpers.js';
+import { sha256, staticKeysHome, UNPACED_EMULATOR, waitFor, writeUnpacedConfig } from './helpers.js';
 
 const BASTION = 'i-0123456789abcdef0';
 const test = suite('ssh-proxy');
@@ -131,28 +131,8 @@ withSsh(
   },
 );
 
-/**
- * A config with the data channel unpaced on our side (the emulator's agent too, below): 32 MiB at the realistic
- * ~1 MB/s per session (protocol §9) would take over half a minute; byte-exactness is what this test is about.
- */
-function writeUnpacedConfig(): string {
-  const file = join(dir, 'unpaced.config.ts');
-  writeFileSync(
-    file,
-    `import { builtinPlugins, ssmTunnel } from ${JSON.stringify(join(REPO_ROOT, 'src/index.ts'))};
-export default {
-  plugins: [
-    ...builtinPlugins().filter((p) => p.name !== 'ssm-tunnel'),
-    ssmTunnel({ dataChannel: { maxMessagesPerSecond: false } }),
-  ],
-};
-`,
-  );
-  return file;
-}
-
 withSsh('scp copies 16 MiB up and back down through ssh-proxy, byte-exact', async () => {
-  const config = writeSshConfig(sshd, [BASTION], proxy('--config', writeUnpacedConfig()));
+  const config = writeSshConfig(sshd, [BASTION], proxy('--config', writeUnpacedConfig(dir)));
   emu.admin.setSettings(UNPACED_EMULATOR);
   try {
     const payload = randomBytes(16 * 1024 * 1024);
