@@ -388,6 +388,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (controller.signal.aborted) return;
       scheduler.stopAll();
       controller.abort(new StormtunnelError('stormtunnel is shutting down'));
+      // A check still running (a token refresh) ends on the abort or finishes its writes first.
+      if (!(await scheduler.settled(EXIT_GUARD_TIMEOUT_MS)))
+        logger.warn('stopped with a scheduled check still running');
       if (exitGuard.busy && !(await exitGuard.settled(EXIT_GUARD_TIMEOUT_MS))) {
         logger.warn(`stopped without finishing: ${exitGuard.describe().join(', ')}`);
       }

@@ -1,9 +1,13 @@
 // The engine's timers: repeating plugin tasks (`api.every`) and long-running watchers, all on the engine's
 // clock (a FakeClock in tests), all stopped at shutdown.
+import { ExitGuard } from './exit-guard.js';
 import type { Clock, Logger } from './types.js';
 
 export class Scheduler {
   private readonly cancels = new Set<() => void>();
+  // Runs still going: shutdown waits for them, so no plugin task writes (a token, the AWS CLI cache) after
+  // the engine has stopped.
+  private readonly runs = new ExitGuard();
 
   constructor(private readonly clock: Clock) {}
 
@@ -16,7 +20,8 @@ export class Scheduler {
       if (stopped) return;
       if (!running) {
         running = true;
-        task()
+        this.runs
+          .run('a scheduled task', task)
           .catch((err: unknown) => logger.error('scheduled task failed', { err }))
           .finally(() => (running = false));
       }
@@ -40,5 +45,10 @@ export class Scheduler {
   stopAll(): void {
     for (const cancel of [...this.cancels]) cancel();
     this.cancels.clear();
+  }
+
+  /** True once no run is going; false after `timeoutMs` of real time (a request that never answers). */
+  settled(timeoutMs: number): Promise<boolean> {
+    return this.runs.settled(timeoutMs);
   }
 }

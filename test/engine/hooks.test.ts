@@ -498,6 +498,36 @@ lifecycle('engine-owned timers run on the injected clock and stop at shutdown', 
   assert.is(clock.pending, 0);
 });
 
+lifecycle('shutdown returns only after a scheduled run still going has finished its writes', async () => {
+  const clock = new FakeClock();
+  const events: string[] = [];
+  let finishWrite!: () => void;
+  const { engine } = await engineWith(
+    [
+      {
+        name: 'monitor',
+        apply(api) {
+          api.every(60_000, async () => {
+            events.push('run started');
+            await new Promise<void>((resolve) => (finishWrite = resolve));
+            events.push('write finished');
+          });
+        },
+      },
+    ],
+    { clock },
+  );
+  await clock.advance(60_000);
+  assert.equal(events, ['run started']);
+  const stopped = engine.shutdown({ reason: 'command-done' }).then(() => events.push('shutdown returned'));
+  // Let shutdown reach its wait; it must not return while the run is going.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.equal(events, ['run started']);
+  finishWrite();
+  await stopped;
+  assert.equal(events, ['run started', 'write finished', 'shutdown returned']);
+});
+
 lifecycle('a failing apply is tagged with the plugin name', async () => {
   try {
     await engineWith([
