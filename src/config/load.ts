@@ -62,10 +62,10 @@ function nearestTsconfig(filepath: string): string | false {
 }
 
 /**
- * TypeScript configs are bundled with esbuild (the one tsx brings) into one ES module: the config and its
- * local imports inlined, packages left to Node by absolute URL. tsx's `tsImport` registers a loader thread
- * for the rest of the process (~60 MB of a long-running `up`); this costs nothing once imported. The bundle
- * is imported from a data: URL, never written to disk, so nothing is left behind whatever the config does
+ * TypeScript configs are bundled with esbuild (a dependency of ours, the version tsx uses) into one ES module:
+ * the config and its local imports inlined, packages left to Node by absolute URL. tsx's `tsImport`
+ * registers a loader thread for the rest of the process (~60 MB of a long-running `up`); this costs nothing
+ * once imported. The bundle is imported from a data: URL, never written to disk, so nothing is left behind whatever the config does
  * (throws, hangs, is interrupted). Anything the bundle cannot give Node as plain JavaScript (a package
  * shipped as .ts) falls back to tsx.
  */

@@ -18,10 +18,10 @@ import {
 } from '../../src/emulator/index.js';
 import { seedConfig } from '../helpers/seed-config.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
-import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { runCli, stormtunnelModule } from '../helpers/cli.js';
 import { captureLogger } from '../helpers/logger.js';
 
-const plugin = (path: string) => pathToFileURL(join(REPO_ROOT, path)).href;
+const plugin = (path: string) => pathToFileURL(stormtunnelModule(path)).href;
 
 const TUNNELS = [
   { name: 'healthy', profile: 'dev', region: 'us-east-1', target: 'i-0123456789abcdef0', remotePort: 5432 },

@@ -10,7 +10,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { SEED_STATIC_SECRET_ACCESS_KEY } from '../../src/emulator/state.js';
 import { seedConfig } from '../helpers/seed-config.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
-import { BIN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { BIN, REPO_ROOT, runCli, CLI_ENV, stormtunnelModule } from '../helpers/cli.js';
 import { validate, type Schema } from '../helpers/json-schema.js';
 import { waitFor } from '../helpers/wait.js';
 import { startEchoServer, STATIC_CREDENTIALS, type TcpServer } from '../tunnels/helpers.js';
@@ -83,7 +83,7 @@ interface Status {
 
 test('status --json: enums and ISO times, with the tunnel of a running up', async () => {
   const config = join(dir, 'json.config.ts');
-  const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
+  const imp = (p: string) => JSON.stringify(stormtunnelModule(p));
   writeFileSync(
     config,
     `import { builtinPlugins } from ${imp('src/builtin-plugins.ts')};
@@ -96,7 +96,7 @@ export default {
   );
   const up = spawn(process.execPath, [BIN, '--config', config, 'up'], {
     cwd: dir,
-    env: { ...process.env, ...env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },
+    env: { ...process.env, ...env, NO_COLOR: '1', ...CLI_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let upOut = '';

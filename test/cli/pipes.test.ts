@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { seedConfig } from '../helpers/seed-config.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, CLI_ENV } from '../helpers/cli.js';
 import {
   startEchoServer,
   staticKeysHome,
@@ -42,7 +42,7 @@ function runIntoClosedPipe(
 ) {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? home.home,
-    env: { ...process.env, ...(opts.env ?? home.env), NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },
+    env: { ...process.env, ...(opts.env ?? home.env), NO_COLOR: '1', ...CLI_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const closeWhen = opts.closeWhen;

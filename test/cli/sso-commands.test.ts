@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { seedConfig } from '../helpers/seed-config.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, CLI_ENV } from '../helpers/cli.js';
 
 const cli = suite('SSO commands');
 let emu: RunningEmulator;
@@ -77,7 +77,7 @@ cli(
     assert.ok(out.SessionToken && out.Expiration);
     // The SDK's own credential_process provider runs us and gets the SSO role.
     const saved = { ...process.env };
-    Object.assign(process.env, env, { STORMTUNNEL_FROM_SOURCE: '1' });
+    Object.assign(process.env, env, CLI_ENV);
     try {
       const creds = await fromProcess({ profile: 'via-stormtunnel' })();
       const who = await new STSClient({ region: 'us-east-1', credentials: creds }).send(

@@ -12,7 +12,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, CLI_ENV } from '../helpers/cli.js';
 import { commandExists, testIf } from '../helpers/system.js';
 import { makeEmptyHome, stripAnsi, useEnv, type EmptyHome } from './helpers.js';
 
@@ -129,7 +129,7 @@ cli(
       assert.match(r.stderr, /Added tunnel "db" to .*stormtunnel\.config\.ts/);
       const up = spawn(process.execPath, [BIN, 'up'], {
         cwd: ctx.h.project,
-        env: { ...process.env, ...ctx.h.env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },
+        env: { ...process.env, ...ctx.h.env, NO_COLOR: '1', ...CLI_ENV },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

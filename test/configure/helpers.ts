@@ -4,7 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, REPO_ROOT } from '../helpers/cli.js';
+import { BIN, CLI_ENV, stormtunnelModule } from '../helpers/cli.js';
 
 export interface EmptyHome {
   home: string;
@@ -17,8 +17,8 @@ export interface EmptyHome {
 
 /** The config a team would have: the built-in plugins plus sso (until sso is one of the built-ins). */
 export function projectConfig(): string {
-  const builtins = JSON.stringify(join(REPO_ROOT, 'src/builtin-plugins.ts'));
-  const sso = JSON.stringify(join(REPO_ROOT, 'plugins/sso/index.ts'));
+  const builtins = JSON.stringify(stormtunnelModule('src/builtin-plugins.ts'));
+  const sso = JSON.stringify(stormtunnelModule('plugins/sso/index.ts'));
   return `import { builtinPlugins } from ${builtins};
 import { sso } from ${sso};
 
@@ -105,7 +105,7 @@ export function runInPty(args: string[], opts: { cwd: string; env: Record<string
       env: {
         ...process.env,
         NO_COLOR: '1',
-        STORMTUNNEL_FROM_SOURCE: '1',
+        ...CLI_ENV,
         TERM: 'xterm-256color',
         ...opts.env,
       },

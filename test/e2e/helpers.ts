@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { SEED_PASSWORD, SEED_USERNAME, type RunningEmulator } from '../../src/emulator/index.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, CLI_ENV } from '../helpers/cli.js';
 import { commandExists } from '../helpers/system.js';
 import { withTimeout } from '../helpers/wait.js';
 
@@ -94,7 +94,7 @@ export function spawnCli(
 ): Proc {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },
+    env: { ...process.env, ...opts.env, NO_COLOR: '1', ...CLI_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -220,7 +220,7 @@ export function spawnCliInPty(
       ...process.env,
       ...opts.env,
       NO_COLOR: '1',
-      STORMTUNNEL_FROM_SOURCE: '1',
+      ...CLI_ENV,
       TERM: 'xterm-256color',
     },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BIN } from '../helpers/cli.js';
+import { BIN, CLI_ENV } from '../helpers/cli.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
 import { errorWorld, report, writeConfig, type ErrorWorld } from './helpers.js';
 
@@ -150,7 +150,7 @@ test('a second up of the same tunnels: check and up say another stormtunnel up r
   const cfg = config('fixed.mjs', [{ ...DB, remotePort: 22, localPort: port }]);
   const first = spawn(process.execPath, [BIN, 'up', 'db', '--config', cfg], {
     cwd: w.home.home,
-    env: { ...process.env, ...w.env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },
+    env: { ...process.env, ...w.env, NO_COLOR: '1', ...CLI_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

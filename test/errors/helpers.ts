@@ -11,7 +11,7 @@ import {
 } from '../../src/emulator/index.js';
 import { seedConfig } from '../helpers/seed-config.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
-import { REPO_ROOT, runCli, type CliResult } from '../helpers/cli.js';
+import { runCli, type CliResult, stormtunnelModule } from '../helpers/cli.js';
 
 export interface ErrorWorld {
   emu: RunningEmulator;
@@ -86,7 +86,7 @@ region = us-east-1
 
 /** A config with fast retries (the same decisions, waits in ms) and the given tunnels (us-east-1). */
 export function writeConfig(file: string, tunnels: readonly object[]): string {
-  const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
+  const imp = (p: string) => JSON.stringify(stormtunnelModule(p));
   writeFileSync(
     file,
     `import { assumeRole } from ${imp('plugins/assume-role/index.ts')};

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { commandExists, testIf } from '../helpers/system.js';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { REPO_ROOT, CLI_ENV } from '../helpers/cli.js';
 
 const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 const test = suite('README walkthrough');
@@ -58,7 +58,7 @@ function terminal(script: string): Terminal {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NO_COLOR: '1',
-    STORMTUNNEL_FROM_SOURCE: '1',
+    ...CLI_ENV,
     npm_config_update_notifier: 'false',
     npm_config_cache: npmCache,
   };

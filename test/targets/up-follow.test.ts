@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
-import { BIN, REPO_ROOT } from '../helpers/cli.js';
+import { BIN, CLI_ENV, stormtunnelModule } from '../helpers/cli.js';
 import {
   data,
   echoThrough,
@@ -70,7 +70,7 @@ test.after(async () => {
 });
 
 function writeConfig(tunnels: object[], targetsOptions = ''): string {
-  const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
+  const imp = (p: string) => JSON.stringify(stormtunnelModule(p));
   const file = join(dir, 'targets.config.ts');
   writeFileSync(
     file,
@@ -102,7 +102,7 @@ function spawnUp(config: string) {
       ...home.env,
       XDG_STATE_HOME: join(dir, 'state'),
       NO_COLOR: '1',
-      STORMTUNNEL_FROM_SOURCE: '1',
+      ...CLI_ENV,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

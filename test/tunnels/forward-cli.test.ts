@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, CLI_ENV } from '../helpers/cli.js';
 import {
   data,
   echoThrough,
@@ -52,7 +52,7 @@ test('forward: ready line with the local address, 16 MiB byte-exact, Ctrl-C term
     [BIN, '--config', writeUnpacedConfig(dir), 'forward', BASTION, String(echo.port)],
     {
       cwd: dir,
-      env: { ...process.env, ...env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },
+      env: { ...process.env, ...env, NO_COLOR: '1', ...CLI_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -21,7 +21,7 @@ import type { PluginApi, StormtunnelPlugin, TunnelConfig } from '../../src/engin
 import type { Clock, TunnelSet, TunnelStatus } from '../../src/engine/types.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { captureLogger, type LogRecord } from '../helpers/logger.js';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { stormtunnelModule } from '../helpers/cli.js';
 import { withTimeout } from '../helpers/wait.js';
 
 export const BASTION = 'i-0123456789abcdef0';
@@ -288,7 +288,7 @@ export function writeStaticKeysConfig(
   tunnels: object[],
   opts: { fastRetry?: boolean } = {},
 ): string {
-  const imp = (p: string) => JSON.stringify(join(REPO_ROOT, p));
+  const imp = (p: string) => JSON.stringify(stormtunnelModule(p));
   writeFileSync(
     file,
     `import { definePlugin } from ${imp('src/engine/plugin.ts')};
@@ -319,7 +319,7 @@ export function writeUnpacedConfig(dir: string): string {
   const file = join(dir, 'unpaced.config.ts');
   writeFileSync(
     file,
-    `import { builtinPlugins, ssmTunnel } from ${JSON.stringify(join(REPO_ROOT, 'src/index.ts'))};
+    `import { builtinPlugins, ssmTunnel } from ${JSON.stringify(stormtunnelModule('src/index.ts'))};
 export default {
   plugins: [
     ...builtinPlugins().filter((p) => p.name !== 'ssm-tunnel'),

@@ -11,7 +11,7 @@ import { sshConfigBlock, proxyCommandWord } from '../../src/cli/ssh-config-block
 import { UsageError } from '../../src/engine/errors.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, CLI_ENV } from '../helpers/cli.js';
 import { hasOpenSsh, startSshd, type Sshd } from '../helpers/sshd.js';
 import { testIf } from '../helpers/system.js';
 import { staticKeysHome } from './helpers.js';
@@ -41,7 +41,7 @@ test.before(async () => {
       tunnels: [{ name: 'bastion', target: BASTION, remotePort: 22, localPort: 0, autostart: false }],
     }),
   );
-  env = { ...home.env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1', STORMTUNNEL_LOG_LEVEL: 'warn' };
+  env = { ...home.env, NO_COLOR: '1', ...CLI_ENV, STORMTUNNEL_LOG_LEVEL: 'warn' };
 });
 test.after(async () => {
   if (!emu) return;

@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, CLI_ENV } from '../helpers/cli.js';
 import { hasOpenSsh, startSshd, writeSshConfig, type Sshd } from '../helpers/sshd.js';
 import { testIf } from '../helpers/system.js';
 import { sha256, staticKeysHome, UNPACED_EMULATOR, waitFor, writeUnpacedConfig } from './helpers.js';
@@ -53,7 +53,7 @@ function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<Run> {
         ...process.env,
         ...home.env,
         NO_COLOR: '1',
-        STORMTUNNEL_FROM_SOURCE: '1',
+        ...CLI_ENV,
         STORMTUNNEL_LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

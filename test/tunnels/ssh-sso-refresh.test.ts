@@ -13,7 +13,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RequestLogEntry, type RunningEmulator } from '../../src/emulator/index.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, CLI_ENV } from '../helpers/cli.js';
 import { hasOpenSsh, startSshd, writeSshConfig, type Sshd } from '../helpers/sshd.js';
 import { testIf } from '../helpers/system.js';
 import { ssoConfig, uniqueSession } from '../e2e/helpers.js';
@@ -43,7 +43,7 @@ test.before(async () => {
     ...home.env,
     XDG_STATE_HOME: join(dir, 'state'),
     NO_COLOR: '1',
-    STORMTUNNEL_FROM_SOURCE: '1',
+    ...CLI_ENV,
     STORMTUNNEL_LOG_LEVEL: 'info',
   };
   const login = await runCli(['login', '--profile', 'dev', '--use-device-code', '--no-browser'], {

@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { queryRunningUp, stateDir } from '../../src/tunnel-control/index.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, CLI_ENV } from '../helpers/cli.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
 import {
   data,
@@ -59,7 +59,7 @@ interface Up {
 function spawnUp(args: string[]): Up {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: dir,
-    env: { ...process.env, ...env, NO_COLOR: '1', STORMTUNNEL_FROM_SOURCE: '1' },
+    env: { ...process.env, ...env, NO_COLOR: '1', ...CLI_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, CLI_ENV } from '../helpers/cli.js';
 import { commandExists, testIf } from '../helpers/system.js';
 import {
   data,
@@ -83,7 +83,7 @@ withTmux('the table redraws in place under log lines; Ctrl-C leaves a clean term
   const env = {
     ...home.env,
     XDG_STATE_HOME: join(dir, 'state'),
-    STORMTUNNEL_FROM_SOURCE: '1',
+    ...CLI_ENV,
     NO_COLOR: '1',
     PS1: '$ ',
   };
