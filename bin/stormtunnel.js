@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the built CLI; in a source checkout without dist/ (or with STORMTUNNEL_FROM_SOURCE=1, as the
-// tests do), runs the TypeScript sources through tsx.
+// Runs the built CLI (dist/) as installed. In a source checkout (src/ beside dist/) it runs the TypeScript
+// sources through tsx, so what runs is what was last edited, never a dist/ left by an older build or test
+// run; STORMTUNNEL_FROM_SOURCE=0 runs that dist/ (as the tests do, after transpiling it), =1 the sources.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,12 +26,14 @@ if (
 } else {
   if (process.channel && process.env.STORMTUNNEL_UP_PID) reportToWrapper();
   const built = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-  if (existsSync(built) && process.env.STORMTUNNEL_FROM_SOURCE !== '1') {
+  const source = new URL('../src/cli/main.ts', import.meta.url);
+  const fromSource = process.env.STORMTUNNEL_FROM_SOURCE ?? (existsSync(fileURLToPath(source)) ? '1' : '0');
+  if (existsSync(built) && fromSource !== '1') {
     await import(pathToFileURL(built).href);
   } else {
     const { register } = await import('tsx/esm/api');
     register();
-    await import(new URL('../src/cli/main.ts', import.meta.url).href);
+    await import(source.href);
   }
 }
 

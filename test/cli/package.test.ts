@@ -2,11 +2,11 @@
 // tarball carries dist/, built by prepack), and the docs, examples, schemas and LICENSE the README links to.
 // The install itself (`npm install -g ./stormtunnel-*.tgz`, then `stormtunnel demo`) is scripts/check-install.sh.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { BIN, REPO_ROOT } from '../helpers/cli.js';
 
 interface PackResult {
   files: { path: string }[];
@@ -55,6 +55,46 @@ test('the tarball carries LICENSE, docs, examples and schemas (the README links 
     [...paths].some((p) => p.startsWith('test/') || p.startsWith('.tmp/')),
     'tests are not shipped',
   );
+  // bin/stormtunnel.js takes a src/ beside dist/ for a source checkout (next test).
+  assert.not.ok(
+    [...paths].some((p) => p.startsWith('src/')),
+    'sources are not shipped',
+  );
+});
+
+test('bin/stormtunnel.js runs dist/ where it is installed, the sources in a checkout, and obeys STORMTUNNEL_FROM_SOURCE', () => {
+  // A package folder of its own, inside the repo so tsx resolves; each entry point says which one ran.
+  mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
+  const pkg = mkdtempSync(join(REPO_ROOT, '.tmp', 'bin-entry-'));
+  try {
+    const bin = join(pkg, 'bin', 'stormtunnel.js');
+    mkdirSync(dirname(bin), { recursive: true });
+    copyFileSync(BIN, bin);
+    const entries = { dist: join(pkg, 'dist/src/cli/main.js'), src: join(pkg, 'src/cli/main.ts') };
+    const place = (which: 'dist' | 'src', present: boolean) => {
+      if (!present) return rmSync(join(pkg, which), { recursive: true, force: true });
+      mkdirSync(dirname(entries[which]), { recursive: true });
+      writeFileSync(entries[which], `process.stdout.write('${which}');\n`);
+    };
+    const ran = (fromSource?: string) => {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.STORMTUNNEL_FROM_SOURCE;
+      if (fromSource !== undefined) env.STORMTUNNEL_FROM_SOURCE = fromSource;
+      const r = spawnSync(process.execPath, [bin, '--version'], { env, encoding: 'utf8', timeout: 60_000 });
+      assert.is(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    place('dist', true);
+    place('src', false);
+    assert.is(ran(), 'dist', 'an installed package runs dist/');
+    place('src', true);
+    assert.is(ran(), 'src', 'a checkout runs its sources, not a dist/ an older build left');
+    assert.is(ran('0'), 'dist', 'STORMTUNNEL_FROM_SOURCE=0 runs dist/');
+    place('dist', false);
+    assert.is(ran('0'), 'src', 'without dist/ the sources run');
+  } finally {
+    rmSync(pkg, { recursive: true, force: true });
+  }
 });
 
 test.run();

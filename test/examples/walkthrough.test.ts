@@ -4,8 +4,8 @@
 // sends it), `status` and `curl` in terminal 3.
 //
 // Three substitutions keep parallel test runs apart, nothing else is changed: the emulator port 4566 and the
-// local port 15432 become free ports, and `.tmp/walkthrough` gets a unique suffix. STORMTUNNEL_FROM_SOURCE=1
-// runs the sources under test (a dist/ of a shared checkout may be older).
+// local port 15432 become free ports, and `.tmp/walkthrough` gets a unique suffix. `npx stormtunnel`
+// runs the copy under test (CLI_ENV: the dist/ the runner transpiled, or the sources).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
