@@ -7,7 +7,7 @@
 // Everything D-Bus runs on a session bus of this file alone, with its own gnome-keyring and a recording
 // org.freedesktop.Notifications: the suite's shared bus is used by other test files at the same time.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -34,6 +34,7 @@ import {
   type PrivateBus,
   type PtyProc,
 } from './helpers.js';
+import { fakeBrowser } from '../helpers/fake-browser.js';
 
 const base = suite('re-authentication notification');
 const test = testIf(
@@ -64,16 +65,13 @@ base.before(async () => {
   home = testAwsHome({ config, emulatorEnv: emu.env() });
   echo = await startEchoServer();
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-reauth-'));
-  // What a browser opening would do (xdg-open honours $BROWSER): leave the URL in a file.
-  browserMarker = join(dir, 'browser-opened');
-  const fakeBrowser = join(dir, 'fake-browser');
-  writeFileSync(fakeBrowser, `#!/bin/sh\necho "$1" >> '${browserMarker}'\n`);
-  chmodSync(fakeBrowser, 0o755);
+  const browser = fakeBrowser(dir);
+  browserMarker = browser.marker;
   env = {
     ...home.env,
     XDG_STATE_HOME: join(dir, 'state'),
     STORMTUNNEL_LOG_LEVEL: 'info',
-    BROWSER: fakeBrowser,
+    BROWSER: browser.command,
     DISPLAY: '',
     WAYLAND_DISPLAY: '',
   };

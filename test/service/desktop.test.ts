@@ -3,7 +3,7 @@
 // a session bus of this file, reached through the DBUS_SESSION_BUS_ADDRESS `start` passes on), and it notices
 // a wake (the process frozen with SIGSTOP, as a suspended machine's timers are) by checking its sign-ins and
 // its tunnels at once. Temporary HOME and XDG_STATE_HOME; every service is stopped, checked by process group.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -26,6 +26,7 @@ import {
   waitFor,
   type PrivateBus,
 } from '../e2e/helpers.js';
+import { fakeBrowser } from '../helpers/fake-browser.js';
 
 const base = suite('background service on a desktop');
 const test = testIf(base, privateBusAvailable, 'dbus-daemon, gnome-keyring, secret-tool, notify-send');
@@ -46,16 +47,13 @@ base.before(async () => {
   home = testAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
   echo = await startEchoServer();
   dir = mkdtempSync(join(tmpdir(), 'stormtunnel-svc-desktop-'));
-  // What a browser opening would do (xdg-open honours $BROWSER): leave the URL in a file.
-  browserMarker = join(dir, 'browser-opened');
-  const fakeBrowser = join(dir, 'fake-browser');
-  writeFileSync(fakeBrowser, `#!/bin/sh\necho "$1" >> '${browserMarker}'\n`);
-  chmodSync(fakeBrowser, 0o755);
+  const browser = fakeBrowser(dir);
+  browserMarker = browser.marker;
   env = {
     ...home.env,
     XDG_STATE_HOME: join(dir, 'state'),
     STORMTUNNEL_LOG_LEVEL: 'info',
-    BROWSER: fakeBrowser,
+    BROWSER: browser.command,
     DISPLAY: '',
     WAYLAND_DISPLAY: '',
   };
