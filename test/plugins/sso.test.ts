@@ -17,6 +17,7 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 import { seedConfig } from '../helpers/seed-config.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { advanceUntil } from '../helpers/fake-time.js';
+import { waitFor } from '../helpers/wait.js';
 import { captureLogger } from '../helpers/logger.js';
 import { testPrompt } from '../../src/testing/index.js';
 
@@ -333,10 +334,17 @@ refresh('a revoked refresh token leads to re-authentication with the right messa
     await advanceUntil(clock, engine.signIn({ profile: 'dev', noBrowser: true }));
     await engine.start({ longRunning: true });
     c.emu.admin.revokeTokens({ all: true });
-    for (let i = 0; i < 10; i++) {
-      await clock.advance(10_000);
-      await new Promise((r) => setTimeout(r, 20)); // let the refresh attempt's HTTP round trip finish
-    }
+    // Past the 60 s token's expiry. A check whose refresh is still waiting for the emulator's answer makes
+    // the ticks after it skip (one pass at a time), so the raise is awaited, not assumed after each tick.
+    for (let i = 0; i < 7; i++) await clock.advance(10_000);
+    await waitFor(() => reauth.length > 0, 30_000, 're-authentication raised');
+    // Later checks neither ask again with the refused refresh token nor raise again.
+    for (let i = 0; i < 5; i++) await clock.advance(10_000);
+    const refreshAsks = c.emu
+      .requests()
+      .filter((r) => r.operation === 'CreateToken' && String(r.params.grantType).includes('refresh_token'));
+    assert.is(refreshAsks.length, 1, 'the refused refresh token is not sent again');
+    assert.is.not(refreshAsks[0]!.status, 200);
     assert.is(reauth.length, 1, 'raised once, not on every check');
     assert.is(reauth[0]!.session, 'work');
     assert.match(reauth[0]!.reason, /could not be refreshed/);
