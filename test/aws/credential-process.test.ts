@@ -56,10 +56,15 @@ test('a timeout settles at the limit although a grandchild holds stdout, and sto
   const pidFile = join(dir, 'timeout.pid');
   // The shell waits for its background `sleep`, which shares (and keeps open) the shell's stdout.
   const cmd = script('hang.sh', `sleep 600 &\necho $! > "$1"\necho "still working" >&2\nwait`);
-  const pending = runCredentialProcess(`${cmd} ${pidFile}`, WHERE, { timeoutMs: 3_000 });
+  // Its failure is awaited from the start: the command may fail before its grandchild's pid is read.
+  const outcome = failure(
+    runCredentialProcess(`${cmd} ${pidFile}`, WHERE, { timeoutMs: 3_000 }),
+    30_000,
+    'the timed-out credential_process',
+  );
   const pid = await grandchildPid(pidFile);
   // The guard is far below the 600 s the grandchild would hold stdout.
-  const msg = await failure(pending, 30_000, 'the timed-out credential_process');
+  const msg = await outcome;
   assert.match(
     msg,
     /profile "p" credential_process timed out after 3 s and was stopped with everything it started/,
@@ -71,9 +76,13 @@ test('a timeout settles at the limit although a grandchild holds stdout, and sto
 test('a command that exits while a background child holds its stdout is stopped at the limit', async () => {
   const pidFile = join(dir, 'background.pid');
   const cmd = script('background.sh', `sleep 600 &\necho $! > "$1"\necho '{"Version": 1}'\nexit 0`);
-  const pending = runCredentialProcess(`${cmd} ${pidFile}`, WHERE, { timeoutMs: 3_000 });
+  const outcome = failure(
+    runCredentialProcess(`${cmd} ${pidFile}`, WHERE, { timeoutMs: 3_000 }),
+    30_000,
+    'the credential_process with a background child',
+  );
   const pid = await grandchildPid(pidFile);
-  const msg = await failure(pending, 30_000, 'the credential_process with a background child');
+  const msg = await outcome;
   assert.match(msg, /exited, but a process it started kept its output open for 3 s; it was stopped/);
   await waitFor(() => !alive(pid), 20_000, `the background child ${pid} to be gone`);
 });
@@ -84,9 +93,13 @@ test('more than 1 MiB on stdout stops the group with a bounded error, never echo
     'flood.sh',
     `sleep 600 &\necho $! > "$1"\nhead -c 10485760 /dev/zero | tr '\\0' 'S'\nwait`,
   );
-  const pending = runCredentialProcess(`${cmd} ${pidFile}`, WHERE, { timeoutMs: 120_000 });
+  const outcome = failure(
+    runCredentialProcess(`${cmd} ${pidFile}`, WHERE, { timeoutMs: 120_000 }),
+    30_000,
+    'the flooding credential_process',
+  );
   const pid = await grandchildPid(pidFile);
-  const msg = await failure(pending, 30_000, 'the flooding credential_process');
+  const msg = await outcome;
   assert.match(
     msg,
     /credential_process printed more than 1 MiB and was stopped; it must print only the credentials JSON/,
