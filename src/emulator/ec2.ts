@@ -3,24 +3,14 @@
 // filters ANDed, names and values case-sensitive), `InstanceId.N`, `MaxResults` (5-1000, not with
 // InstanceId.N) and `NextToken`. Element order of the reply is not guaranteed by AWS; ours is seed order.
 import type { Emu } from './context.js';
-import { parseForm, sendXml, xmlEscape, type Exchange } from './http.js';
+import { acceptFormRequest } from './form-request.js';
+import { sendXml, xmlEscape, type Exchange } from './http.js';
 import { deniedMessage, isDenied, visibleTo } from './scope.js';
-import { verifySigV4, type SigFailure } from './sigv4.js';
+import { EC2_SIGNATURE_ERRORS } from './sigv4.js';
 import type { EmulatorState } from './state.js';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 type Instance = EmulatorState['instances'][number];
-
-const SIG_ERRORS: Record<SigFailure, [number, string]> = {
-  missing: [401, 'AuthFailure'],
-  malformed: [400, 'IncompleteSignature'],
-  unknownKey: [401, 'AuthFailure'],
-  badToken: [401, 'AuthFailure'],
-  badSignature: [401, 'AuthFailure'],
-  skew: [400, 'RequestExpired'],
-  scope: [401, 'AuthFailure'],
-  expired: [400, 'RequestExpired'],
-};
 
 /** Instance state codes (low byte): the ones DescribeInstances reports with each name. */
 const STATE_CODES: Record<Instance['state'], number> = {
@@ -53,23 +43,17 @@ export function instanceTags(i: Instance): Record<string, string> {
 }
 
 export async function handleEc2(emu: Emu, ex: Exchange): Promise<void> {
-  const form = parseForm(ex);
-  const sig = await verifySigV4(ex, emu.store, 'ec2', emu.clock.now());
-  if (!sig.ok) {
-    const [status, code] = SIG_ERRORS[sig.failure];
-    return ec2Error(ex, status, code, sig.message);
-  }
-  ex.params.region = sig.region;
-  ex.params.callerArn = sig.credential.principal.arn;
-  const action = form.get('Action') ?? '';
+  const request = await acceptFormRequest(emu, ex, 'ec2', EC2_SIGNATURE_ERRORS, ec2Error);
+  if (!request) return;
+  const { form, action, caller, region } = request;
   if (form.get('Version') !== '2016-11-15' || action !== 'DescribeInstances')
     return ec2Error(ex, 400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
-  if (isDenied(sig.credential, 'ec2:DescribeInstances'))
+  if (isDenied(caller, 'ec2:DescribeInstances'))
     return ec2Error(
       ex,
       403,
       'UnauthorizedOperation',
-      `You are not authorized to perform this operation. ${deniedMessage(sig.credential, 'ec2:DescribeInstances')}`,
+      `You are not authorized to perform this operation. ${deniedMessage(caller, 'ec2:DescribeInstances')}`,
     );
 
   const filters = listParam(form, 'Filter').map((n) => ({
@@ -98,7 +82,7 @@ export async function handleEc2(emu: Emu, ex: Exchange): Promise<void> {
     if (!knownFilter(f.name))
       return ec2Error(ex, 400, 'InvalidParameterValue', `The filter '${f.name}' is invalid`);
   }
-  const visible = visibleTo(emu, sig.credential, sig.region, emu.store.state.instances);
+  const visible = visibleTo(emu, caller, region, emu.store.state.instances);
   // Unknown ids are an error (others' instances are omitted silently only in filtered listings).
   const unknown = ids.filter((id) => !visible.some((i) => i.instanceId === id));
   if (unknown.length)
@@ -123,7 +107,7 @@ export async function handleEc2(emu: Emu, ex: Exchange): Promise<void> {
   const next =
     offset + page.length < all.length ? Buffer.from(`o:${offset + page.length}`).toString('base64url') : '';
   // One reservation per instance: replacements by an Auto Scaling group are separate launches.
-  const owner = sig.credential.principal.accountId;
+  const owner = caller.principal.accountId;
   const reservations = page.map((i) => reservationXml(i, owner)).join('');
   sendXml(
     ex,

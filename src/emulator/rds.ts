@@ -3,9 +3,10 @@
 // `Endpoint/{Address,Port}`, clusters with the writer `Endpoint` (a string) and `Port`. Endpoint names lead,
 // inside the emulated VPC, to each database's `localAddress` (`vpcAddress`, used by the agent's dial).
 import type { Emu } from './context.js';
-import { parseForm, sendXml, xmlEscape, type Exchange } from './http.js';
+import { acceptFormRequest } from './form-request.js';
+import { sendXml, xmlEscape, type Exchange } from './http.js';
 import { deniedMessage, isDenied, visibleTo } from './scope.js';
-import { QUERY_SIGNATURE_ERRORS, verifySigV4 } from './sigv4.js';
+import { QUERY_SIGNATURE_ERRORS } from './sigv4.js';
 import type { EmulatorState } from './state.js';
 
 const NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
@@ -33,15 +34,9 @@ export function vpcAddress(emu: Emu, host: string): string {
 }
 
 export async function handleRds(emu: Emu, ex: Exchange): Promise<void> {
-  const form = parseForm(ex);
-  const sig = await verifySigV4(ex, emu.store, 'rds', emu.clock.now());
-  if (!sig.ok) {
-    const [status, code] = QUERY_SIGNATURE_ERRORS[sig.failure];
-    return rdsError(ex, status, code, sig.message);
-  }
-  ex.params.region = sig.region;
-  ex.params.callerArn = sig.credential.principal.arn;
-  const action = form.get('Action') ?? '';
+  const request = await acceptFormRequest(emu, ex, 'rds', QUERY_SIGNATURE_ERRORS, rdsError);
+  if (!request) return;
+  const { form, action, caller, region } = request;
   if (form.get('Version') !== '2014-10-31' || !['DescribeDBInstances', 'DescribeDBClusters'].includes(action))
     return rdsError(
       ex,
@@ -50,13 +45,12 @@ export async function handleRds(emu: Emu, ex: Exchange): Promise<void> {
       `Could not find operation ${action} for version ${form.get('Version') ?? 'NO_VERSION_SPECIFIED'}`,
     );
   const rdsAction = `rds:${action}`;
-  if (isDenied(sig.credential, rdsAction))
-    return rdsError(ex, 403, 'AccessDenied', deniedMessage(sig.credential, rdsAction));
+  if (isDenied(caller, rdsAction)) return rdsError(ex, 403, 'AccessDenied', deniedMessage(caller, rdsAction));
   const kind = action === 'DescribeDBInstances' ? 'instance' : 'cluster';
   const idKey = kind === 'instance' ? 'DBInstanceIdentifier' : 'DBClusterIdentifier';
   const wanted = form.get(idKey)?.split(':').pop();
   if (wanted) ex.params.identifier = wanted;
-  const all = visibleTo(emu, sig.credential, sig.region, emu.store.state.databases).filter(
+  const all = visibleTo(emu, caller, region, emu.store.state.databases).filter(
     (d) => d.kind === kind && (!wanted || d.identifier === wanted.toLowerCase() || d.identifier === wanted),
   );
   if (wanted && !all.length) {
@@ -64,7 +58,7 @@ export async function handleRds(emu: Emu, ex: Exchange): Promise<void> {
       ? rdsError(ex, 404, 'DBInstanceNotFound', `DBInstance ${wanted} not found.`)
       : rdsError(ex, 404, 'DBClusterNotFoundFault', `DBCluster ${wanted} not found.`);
   }
-  const account = sig.credential.principal.accountId;
+  const account = caller.principal.accountId;
   const items = all
     .map((d) => (kind === 'instance' ? instanceXml(d, account) : clusterXml(d, account)))
     .join('');

@@ -1,4 +1,4 @@
-// SigV4 verification for STS and SSM: find the access key the emulator issued, re-sign the request with
+// SigV4 verification for every emulated AWS service (STS, SSM, ECS, EC2, RDS): find the access key the emulator issued, re-sign the request with
 // @smithy/signature-v4 using the caller's signed headers and date, and compare signatures.
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -198,7 +198,7 @@ export const JSON_SIGNATURE_ERRORS: Readonly<Record<SigFailure, string>> = {
   expired: 'ExpiredTokenException',
 };
 
-/** How the Query services (STS, RDS) answer each signature failure: HTTP status and error code. EC2 differs (AuthFailure). */
+/** How the Query services (STS, RDS) answer each signature failure: HTTP status and error code. */
 export const QUERY_SIGNATURE_ERRORS: Readonly<Record<SigFailure, readonly [number, string]>> = {
   missing: [403, 'MissingAuthenticationToken'],
   malformed: [400, 'IncompleteSignature'],
@@ -208,4 +208,16 @@ export const QUERY_SIGNATURE_ERRORS: Readonly<Record<SigFailure, readonly [numbe
   skew: [403, 'SignatureDoesNotMatch'],
   scope: [403, 'SignatureDoesNotMatch'],
   expired: [400, 'ExpiredToken'],
+};
+
+/** How EC2 answers each signature failure: its own `ec2` protocol says AuthFailure for most. */
+export const EC2_SIGNATURE_ERRORS: Readonly<Record<SigFailure, readonly [number, string]>> = {
+  missing: [401, 'AuthFailure'],
+  malformed: [400, 'IncompleteSignature'],
+  unknownKey: [401, 'AuthFailure'],
+  badToken: [401, 'AuthFailure'],
+  badSignature: [401, 'AuthFailure'],
+  skew: [400, 'RequestExpired'],
+  scope: [401, 'AuthFailure'],
+  expired: [400, 'RequestExpired'],
 };

@@ -1,10 +1,11 @@
 // STS (awsQuery, SigV4): GetCallerIdentity and AssumeRole with trust policy, ExternalId, MFA,
 // DurationSeconds limits and role chaining. Responses and errors are STS's XML.
 import type { Emu } from './context.js';
+import { acceptFormRequest } from './form-request.js';
 import { parseForm, queryError, sendXml, xmlEscape, type Exchange } from './http.js';
 import { secretAccessKey, sessionToken, stableUniqueId, temporaryAccessKeyId } from './ids.js';
 import { mfaCodeValid } from './mfa.js';
-import { QUERY_SIGNATURE_ERRORS, verifySigV4 } from './sigv4.js';
+import { QUERY_SIGNATURE_ERRORS } from './sigv4.js';
 import { principalMatches, type CredentialRecord } from './store.js';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -14,25 +15,24 @@ export function stsAction(ex: Exchange): string {
   return parseForm(ex).get('Action') ?? 'Unknown';
 }
 
-export async function handleSts(emu: Emu, ex: Exchange): Promise<void> {
+/** AssumeRole's parameters in the request log, noted before the signature check so a refused call shows them. */
+function noteAssumeRoleParams(ex: Exchange): void {
   const form = parseForm(ex);
-  const action = form.get('Action') ?? '';
-  if (action === 'AssumeRole') {
-    for (const k of ['RoleArn', 'RoleSessionName', 'DurationSeconds', 'SerialNumber'] as const) {
-      const v = form.get(k);
-      if (v !== null) ex.params[k[0]!.toLowerCase() + k.slice(1)] = v;
-    }
-    if (form.has('ExternalId')) ex.params.externalIdGiven = true;
-    if (form.has('TokenCode')) ex.params.tokenCodeGiven = true;
+  if (form.get('Action') !== 'AssumeRole') return;
+  for (const k of ['RoleArn', 'RoleSessionName', 'DurationSeconds', 'SerialNumber'] as const) {
+    const v = form.get(k);
+    if (v !== null) ex.params[k[0]!.toLowerCase() + k.slice(1)] = v;
   }
-  const sig = await verifySigV4(ex, emu.store, 'sts', emu.clock.now());
-  if (!sig.ok) {
-    const [status, code] = QUERY_SIGNATURE_ERRORS[sig.failure];
-    return queryError(ex, status, code, sig.message);
-  }
-  const caller = sig.credential;
+  if (form.has('ExternalId')) ex.params.externalIdGiven = true;
+  if (form.has('TokenCode')) ex.params.tokenCodeGiven = true;
+}
+
+export async function handleSts(emu: Emu, ex: Exchange): Promise<void> {
+  noteAssumeRoleParams(ex);
+  const request = await acceptFormRequest(emu, ex, 'sts', QUERY_SIGNATURE_ERRORS, queryError);
+  if (!request) return;
+  const { form, action, caller } = request;
   ex.params.accessKeyId = caller.accessKeyId;
-  ex.params.callerArn = caller.principal.arn;
   if (form.get('Version') !== '2011-06-15') {
     return queryError(
       ex,
