@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { UsageError } from '../engine/errors.js';
-import type { Logger, Services } from '../engine/types.js';
+import type { Credentials, Logger, Services } from '../engine/types.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger.js';
 
 export interface GlobalOptions {
@@ -99,6 +99,27 @@ export class CliContext {
       }),
     );
     return this.engine;
+  }
+
+  /**
+   * The engine and a profile's credentials for a command that calls AWS itself (`targets`, `add`,
+   * `rds-token`): asked through the engine's resolveCredentials hook like a tunnel's, and signing in when
+   * there is a terminal to ask on.
+   */
+  async commandCredentials(
+    command: string,
+    profile: string,
+    region: string,
+  ): Promise<{ engine: Engine; credentials: Credentials }> {
+    const engine = await this.createEngine();
+    const credentials = await engine.resolveCredentials({
+      profile,
+      region,
+      purpose: { kind: 'command', command },
+      chain: [],
+      allowSignIn: engine.services.prompt.interactive,
+    });
+    return { engine, credentials };
   }
 
   async close(): Promise<void> {

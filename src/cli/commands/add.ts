@@ -79,14 +79,7 @@ export const registerAdd: CommandRegistrar = (program: Command, run) => {
 };
 
 async function pickTarget(ctx: CliContext, profile: string, region: string): Promise<string> {
-  const engine = await ctx.createEngine();
-  const credentials = await engine.resolveCredentials({
-    profile,
-    region,
-    purpose: { kind: 'command', command: 'add' },
-    chain: [],
-    allowSignIn: engine.services.prompt.interactive,
-  });
+  const { engine, credentials } = await ctx.commandCredentials('add', profile, region);
   const { listNodeChoices } = await import('../../targets/node-choices.js');
   const choices = await listNodeChoices(
     engine,

@@ -35,14 +35,7 @@ Example:
           defaultProfile: ctx.profile,
           regionFor: async (p) => ctx.globals.region ?? resolveRegion(aws, p)?.region,
         });
-        const engine = await ctx.createEngine();
-        const credentials = await engine.resolveCredentials({
-          profile,
-          region,
-          purpose: { kind: 'command', command: 'rds-token' },
-          chain: [],
-          allowSignIn: engine.services.prompt.interactive,
-        });
+        const { engine, credentials } = await ctx.commandCredentials('rds-token', profile, region);
         const { resolveRds } = await import('../../../plugins/targets/rds.js');
         const db = await resolveRds(
           engine,

@@ -26,14 +26,7 @@ Needs ssm:DescribeInstanceInformation; Name tags also need ec2:DescribeInstances
           throw new UsageError(`profile "${profile}" has no region`, {
             hint: 'pass --region, or set region in the profile (aws configure set region us-east-1 --profile NAME)',
           });
-        const engine = await ctx.createEngine();
-        const credentials = await engine.resolveCredentials({
-          profile,
-          region,
-          purpose: { kind: 'command', command: 'targets' },
-          chain: [],
-          allowSignIn: engine.services.prompt.interactive,
-        });
+        const { engine, credentials } = await ctx.commandCredentials('targets', profile, region);
         const progress = opts.json
           ? undefined
           : engine.services.prompt.progress(`Listing managed nodes in ${region}`);
