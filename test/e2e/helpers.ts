@@ -1,12 +1,21 @@
 // Shared set-up for the end-to-end tests: headless Debian Chromium as the person's browser, a prompt that
 // records what stormtunnel shows, long-running CLI processes that are always stopped, a private D-Bus session
-// bus with its own gnome-keyring, and AWS configs with an sso-session of a name no other test file uses.
+// bus with its own gnome-keyring, AWS configs with an sso-session of a name no other test file uses, and the
+// desktop those make together for the notification tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { SEED_PASSWORD, SEED_USERNAME, type RunningEmulator } from '../../src/emulator/index.js';
+import {
+  SEED_PASSWORD,
+  SEED_USERNAME,
+  startEmulator,
+  type RunningEmulator,
+} from '../../src/emulator/index.js';
+import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
+import { fakeBrowser } from '../helpers/fake-browser.js';
+import { startEchoServer, type TcpServer } from '../tunnels/helpers.js';
 import { BIN, CLI_ENV } from '../helpers/cli.js';
 import { commandExists } from '../helpers/system.js';
 import { withTimeout } from '../helpers/wait.js';
@@ -195,6 +204,64 @@ export async function startPrivateBus(): Promise<PrivateBus> {
     await close();
     throw err;
   }
+}
+
+// ---- a desktop: emulator, signed-in HOME, echo target, fake browser and a private bus ----
+
+export interface DesktopHarness {
+  emu: RunningEmulator;
+  home: TestAwsHome;
+  echo: TcpServer;
+  /** A temporary folder of the test file (configs, XDG_STATE_HOME, the fake browser). */
+  dir: string;
+  /** For CLI processes: the HOME's env, the private bus, XDG_STATE_HOME, $BROWSER and no display. */
+  env: NodeJS.ProcessEnv;
+  /** The file the fake browser writes the URL it was asked to open to. */
+  browserMarker: string;
+  /** Undefined where no private bus can run (the tests then skip, or fail under CI=true). */
+  bus: PrivateBus | undefined;
+  /** Stops everything it started and gives this process its DBUS_SESSION_BUS_ADDRESS back. */
+  close(): Promise<void>;
+}
+
+/**
+ * What the desktop tests run against: the emulator (sign-in pages approve at once), a HOME with the AWS
+ * config `config(emu)` gives, an echo server, a fake browser, and a private session bus that this process
+ * uses too (the notification recorder, dbus-next, connects to DBUS_SESSION_BUS_ADDRESS).
+ */
+export async function startDesktopHarness(
+  dirPrefix: string,
+  config: (emu: RunningEmulator) => string,
+): Promise<DesktopHarness> {
+  const savedBus = process.env.DBUS_SESSION_BUS_ADDRESS;
+  const emu = await startEmulator({ port: 0, autoApprove: true });
+  const home = testAwsHome({ config: config(emu), emulatorEnv: emu.env() });
+  const echo = await startEchoServer();
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  const browser = fakeBrowser(dir);
+  const env: NodeJS.ProcessEnv = {
+    ...home.env,
+    XDG_STATE_HOME: join(dir, 'state'),
+    STORMTUNNEL_LOG_LEVEL: 'info',
+    BROWSER: browser.command,
+    DISPLAY: '',
+    WAYLAND_DISPLAY: '',
+  };
+  const bus = privateBusAvailable ? await startPrivateBus() : undefined;
+  if (bus) {
+    Object.assign(env, bus.env);
+    process.env.DBUS_SESSION_BUS_ADDRESS = bus.address;
+  }
+  const close = async (): Promise<void> => {
+    if (savedBus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+    else process.env.DBUS_SESSION_BUS_ADDRESS = savedBus;
+    await bus?.close();
+    await echo.close();
+    await emu.close();
+    home.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { emu, home, echo, dir, env, browserMarker: browser.marker, bus, close };
 }
 
 // ---- a terminal ----

@@ -7,34 +7,32 @@
 // Everything D-Bus runs on a session bus of this file alone, with its own gnome-keyring and a recording
 // org.freedesktop.Notifications: the suite's shared bus is used by other test files at the same time.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tokenCacheKey } from '../../src/aws/index.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { queryRunningUp } from '../../src/tunnel-control/index.js';
 import type { TunnelStatus } from '../../src/engine/types.js';
-import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
+import type { TestAwsHome } from '../../src/testing/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startNotificationRecorder, type NotificationRecorder } from '../helpers/notification-recorder.js';
 import { commandExists, testIf } from '../helpers/system.js';
-import { data, echoThrough, sha256, startEchoServer, type TcpServer } from '../tunnels/helpers.js';
+import { data, echoThrough, sha256, type TcpServer } from '../tunnels/helpers.js';
 import {
   countRequests,
   privateBusAvailable,
   spawnCliInPty,
   ssoConfig,
   ssoProfile,
-  startPrivateBus,
   uniqueSession,
   waitFor,
   withTimeout,
-  type PrivateBus,
   type PtyProc,
+  startDesktopHarness,
+  type DesktopHarness,
 } from './helpers.js';
-import { fakeBrowser } from '../helpers/fake-browser.js';
 
 const base = suite('re-authentication notification');
 const test = testIf(
@@ -43,52 +41,30 @@ const test = testIf(
   'dbus-daemon, gnome-keyring, secret-tool, notify-send (libnotify-bin) and util-linux script',
 );
 
+let desktop: DesktopHarness | undefined;
 let emu: RunningEmulator;
 let home: TestAwsHome;
 let echo: TcpServer;
-let bus: PrivateBus | undefined;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let browserMarker: string;
 const session = uniqueSession('reauth');
 const other = uniqueSession('other');
 const third = uniqueSession('third');
-const savedBus = process.env.DBUS_SESSION_BUS_ADDRESS;
 
 base.before(async () => {
-  emu = await startEmulator({ port: 0, autoApprove: true });
   // Two more sessions, never signed in: for the --no-sign-in checks and for a sign-in elsewhere.
-  const config =
-    ssoConfig(emu.startUrl, session) +
-    ssoProfile('other', other, emu.startUrl) +
-    ssoProfile('third', third, emu.startUrl);
-  home = testAwsHome({ config, emulatorEnv: emu.env() });
-  echo = await startEchoServer();
-  dir = mkdtempSync(join(tmpdir(), 'stormtunnel-reauth-'));
-  const browser = fakeBrowser(dir);
-  browserMarker = browser.marker;
-  env = {
-    ...home.env,
-    XDG_STATE_HOME: join(dir, 'state'),
-    STORMTUNNEL_LOG_LEVEL: 'info',
-    BROWSER: browser.command,
-    DISPLAY: '',
-    WAYLAND_DISPLAY: '',
-  };
-  if (!privateBusAvailable) return;
-  bus = await startPrivateBus();
-  Object.assign(env, bus.env);
-  // The recorder (dbus-next) connects to DBUS_SESSION_BUS_ADDRESS.
-  process.env.DBUS_SESSION_BUS_ADDRESS = bus.address;
+  desktop = await startDesktopHarness(
+    'stormtunnel-reauth-',
+    (e) =>
+      ssoConfig(e.startUrl, session) +
+      ssoProfile('other', other, e.startUrl) +
+      ssoProfile('third', third, e.startUrl),
+  );
+  ({ emu, home, echo, dir, env, browserMarker } = desktop);
 });
 base.after(async () => {
-  if (savedBus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
-  else process.env.DBUS_SESSION_BUS_ADDRESS = savedBus;
-  await bus?.close();
-  await echo.close();
-  await emu.close();
-  home.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  await desktop?.close();
 });
 
 const count = (operation: string, grant?: string) => countRequests(emu, operation, grant);

@@ -3,64 +3,43 @@
 // a session bus of this file, reached through the DBUS_SESSION_BUS_ADDRESS `start` passes on), and it notices
 // a wake (the process frozen with SIGSTOP, as a suspended machine's timers are) by checking its sign-ins and
 // its tunnels at once. Temporary HOME and XDG_STATE_HOME; every service is stopped, checked by process group.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { instanceOf } from '../../src/service/instance.js';
 import { queryRunningUp } from '../../src/tunnel-control/index.js';
 import type { TunnelStatus } from '../../src/engine/types.js';
-import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startNotificationRecorder } from '../helpers/notification-recorder.js';
 import { testIf } from '../helpers/system.js';
-import { data, echoThrough, sha256, startEchoServer, type TcpServer } from '../tunnels/helpers.js';
+import { data, echoThrough, sha256, type TcpServer } from '../tunnels/helpers.js';
 import {
   countRequests,
   privateBusAvailable,
   ssoConfig,
-  startPrivateBus,
   uniqueSession,
   waitFor,
-  type PrivateBus,
+  startDesktopHarness,
+  type DesktopHarness,
 } from '../e2e/helpers.js';
-import { fakeBrowser } from '../helpers/fake-browser.js';
 
 const base = suite('background service on a desktop');
 const test = testIf(base, privateBusAvailable, 'dbus-daemon, gnome-keyring, secret-tool, notify-send');
 
+let desktop: DesktopHarness | undefined;
 let emu: RunningEmulator;
-let home: TestAwsHome;
 let echo: TcpServer;
-let bus: PrivateBus | undefined;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let browserMarker: string;
 const session = uniqueSession('svc');
 const groups = new Set<number>();
-const savedBus = process.env.DBUS_SESSION_BUS_ADDRESS;
 
 base.before(async () => {
-  emu = await startEmulator({ port: 0, autoApprove: true });
-  home = testAwsHome({ config: ssoConfig(emu.startUrl, session), emulatorEnv: emu.env() });
-  echo = await startEchoServer();
-  dir = mkdtempSync(join(tmpdir(), 'stormtunnel-svc-desktop-'));
-  const browser = fakeBrowser(dir);
-  browserMarker = browser.marker;
-  env = {
-    ...home.env,
-    XDG_STATE_HOME: join(dir, 'state'),
-    STORMTUNNEL_LOG_LEVEL: 'info',
-    BROWSER: browser.command,
-    DISPLAY: '',
-    WAYLAND_DISPLAY: '',
-  };
-  if (!privateBusAvailable) return;
-  bus = await startPrivateBus();
-  Object.assign(env, bus.env);
-  process.env.DBUS_SESSION_BUS_ADDRESS = bus.address;
+  desktop = await startDesktopHarness('stormtunnel-svc-desktop-', (e) => ssoConfig(e.startUrl, session));
+  ({ emu, echo, dir, env, browserMarker } = desktop);
 });
 base.after(async () => {
   for (const pgid of groups) {
@@ -71,13 +50,7 @@ base.after(async () => {
       // already gone
     }
   }
-  if (savedBus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
-  else process.env.DBUS_SESSION_BUS_ADDRESS = savedBus;
-  await bus?.close();
-  await echo.close();
-  await emu.close();
-  home.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  await desktop?.close();
 });
 
 function writeConfig(name: string, settings: Record<string, unknown>): string {
