@@ -78,7 +78,8 @@ export class ConnectionVetoedError extends StormtunnelError {
     readonly plugin: string,
     readonly reason: string,
   ) {
-    super(`tunnel "${tunnel}" was stopped by plugin "${plugin}": ${reason}`, { exitCode: 1 });
+    // The exit code of the `vetoed` class (EXIT_CODES in classify.ts, docs/errors.md); a test keeps them equal.
+    super(`tunnel "${tunnel}" was stopped by plugin "${plugin}": ${reason}`, { exitCode: 10 });
   }
 }
 

@@ -3,8 +3,8 @@ import { TooManyRequestsException, UnauthorizedException } from '@aws-sdk/client
 import { ExpiredTokenException } from '@aws-sdk/client-sts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { classifyError, EXIT_CODES } from '../../src/engine/classify.js';
-import { ConfigError, PluginError } from '../../src/engine/errors.js';
+import { classifyError, EXIT_CODES, reportOf } from '../../src/engine/classify.js';
+import { ConfigError, ConnectionVetoedError, PluginError } from '../../src/engine/errors.js';
 
 const DENIED_MESSAGE =
   'User: arn:aws:sts::1:assumed-role/Dev/me is not authorized to perform: ssm:StartSession on resource: arn:aws:ec2:us-east-1:1:instance/i-1';
@@ -80,6 +80,14 @@ test('each error class maps to the product message and its own exit code', () =>
     codes.add(c.exitCode);
   }
   assert.is(codes.size, 9, 'nine distinct classes, nine exit codes');
+});
+
+test('a veto that reaches a command exits with the vetoed class’s code, however it arrives', () => {
+  const veto = new ConnectionVetoedError('db', 'change-freeze', 'no sessions today');
+  assert.is(veto.exitCode, EXIT_CODES.vetoed);
+  assert.is(classifyError(veto).class, 'vetoed');
+  assert.is(reportOf(veto).exitCode, EXIT_CODES.vetoed);
+  assert.is(reportOf(new PluginError('x', 'beforeConnect', veto)).exitCode, EXIT_CODES.vetoed);
 });
 
 test('the denied action is named, from the message or the operation', () => {
