@@ -4,12 +4,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { SEED_STATIC_ACCESS_KEY_ID, SEED_STATIC_SECRET_ACCESS_KEY } from '../../src/emulator/state.js';
 import { testAwsHome, type TestAwsHome } from '../../src/testing/index.js';
-import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { REPO_ROOT, runCli, stormtunnelModule } from '../helpers/cli.js';
 import { validate, type Schema } from '../helpers/json-schema.js';
 import { STATIC_CREDENTIALS } from '../tunnels/helpers.js';
 
@@ -110,6 +111,31 @@ test('rds-token: a token for the real endpoint and port, never for 127.0.0.1; a 
   const plain = await runCli(['--config', config, 'rds-token', 'plain', '--user', 'app'], { env, cwd: dir });
   assert.is(plain.code, 2);
   assert.match(plain.stderr, /tunnel "plain" has no rds: remoteHost/);
+});
+
+test('rds-token goes through the tunnel’s connection path: a beforeConnect veto refuses the token', async () => {
+  const config = join(dir, 'rds-veto.config.mjs');
+  const builtins = pathToFileURL(stormtunnelModule('src/index.ts')).href;
+  writeFileSync(
+    config,
+    `import { builtinPlugins } from ${JSON.stringify(builtins)};
+const freeze = { name: 'change-freeze', apply(api) {
+  api.hooks.beforeConnect.tap((d) => ({ veto: true, reason: 'no database access during the freeze (' + d.remoteHost + ')' }));
+} };
+export default {
+  plugins: [...builtinPlugins(), freeze],
+  tunnels: [{ name: 'orders', target: 'bastion', remoteHost: 'rds:orders', localPort: 0 }],
+};
+`,
+  );
+  const r = await runCli(['--config', config, 'rds-token', 'orders', '--user', 'app'], { env, cwd: dir });
+  assert.is(r.code, 10, r.stderr); // the vetoed class's exit code (docs/errors.md)
+  assert.is(r.stdout, '', 'no token printed');
+  // The guard saw the resolved endpoint, not the rds: name.
+  assert.match(
+    r.stderr,
+    /change-freeze.*no database access during the freeze \(orders\.c0emulator01\.us-east-1\.rds\.amazonaws\.com\)/,
+  );
 });
 
 test('check: what each name resolved to, and a name that resolves to nothing as one failed check', async () => {

@@ -2,7 +2,7 @@
 // is `rds:IDENTIFIER`. Signed for the database's real endpoint and port (RDS checks the signed host: a token
 // signed for 127.0.0.1 fails with "PAM authentication failed"), with the tunnel's credentials and region;
 // the client connects to the tunnel's local port and sends this as its password. Valid 15 minutes for new
-// connections. No AWS call is made: a token is produced even when rds-db:connect is not allowed.
+// connections. Signing calls nothing: a token is produced even when rds-db:connect is not allowed.
 import type { Command } from 'commander';
 import { UsageError } from '../../engine/errors.js';
 import type { CommandRegistrar } from '../command.js';
@@ -36,16 +36,15 @@ Example:
           regionFor: async (p) => ctx.globals.region ?? resolveRegion(aws, p)?.region,
         });
         const { engine, credentials } = await ctx.commandCredentials('rds-token', profile, region);
-        const { resolveRds } = await import('../../../plugins/targets/rds.js');
-        const db = await resolveRds(
-          engine,
-          { tunnel: t!.name, profile, region, credentials },
-          t!.remoteHost.slice(4),
-        );
+        // The tunnel's own connection path (resolveTarget, beforeConnect): the endpoint is whatever the
+        // resolving plugin says the tunnel's sessions reach, and a team's guard that refuses the tunnel
+        // refuses its token too.
+        const { connectDraft } = await import('../../engine/connection-draft.js');
+        const draft = await engine.prepareConnection(connectDraft(t!, profile, region, credentials));
         const { Signer } = await import('@aws-sdk/rds-signer');
         const token = await new Signer({
-          hostname: db.address,
-          port: db.port,
+          hostname: draft.remoteHost!,
+          port: draft.remotePort,
           username: opts.user,
           region,
           credentials,
