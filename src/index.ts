@@ -14,7 +14,7 @@ export type {
 export { createEngine, ConnectionVetoedError, NoCredentialsError } from './engine/engine.js';
 export type { Engine, EngineOptions, PluginDescription } from './engine/engine.js';
 export { FakeClock, systemClock } from './engine/clock.js';
-export { ConfigError, NotBuiltError, PluginError, StormtunnelError, UsageError } from './engine/errors.js';
+export { ConfigError, PluginError, StormtunnelError, UsageError } from './engine/errors.js';
 export { HOOK_KINDS } from './engine/hooks.js';
 export type {
   HookKind,

@@ -83,13 +83,6 @@ export class ConnectionVetoedError extends StormtunnelError {
   }
 }
 
-/** A command whose feature is not part of this build yet: says so instead of pretending. */
-export class NotBuiltError extends UsageError {
-  constructor(command: string, what: string) {
-    super(`stormtunnel ${command} is not available in this build yet: ${what}`);
-  }
-}
-
 /** The innermost error of a PluginError chain (what actually went wrong). */
 export function rootCause(err: unknown): unknown {
   let e = err;
