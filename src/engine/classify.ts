@@ -431,6 +431,17 @@ export function reportOf(err: unknown, context: ClassifyContext = {}): FailureRe
   const known =
     isPluginError(err) && !isStormtunnelError(rootCause(err)) ? classifyError(err, context) : undefined;
   classification ??= known;
+  // A veto raised outside the recovery loop (rds-token's prepareConnection) reads as the loop reports one
+  // (up, forward, ssh-proxy): the class's title, its words and its hint.
+  const direct = classification ? undefined : classifyError(err, context);
+  if (direct?.class === 'vetoed') {
+    return {
+      message: `${direct.title}: ${direct.detail}`,
+      hint: direct.next,
+      exitCode: direct.exitCode,
+      classification: direct,
+    };
+  }
   if (typeof e?.exitCode === 'number' && (!known || known.class === 'unknown')) {
     return {
       message: typeof e.message === 'string' ? e.message : String(err),

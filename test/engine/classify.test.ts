@@ -87,6 +87,12 @@ test('a veto that reaches a command exits with the vetoed class’s code, howeve
   assert.is(veto.exitCode, EXIT_CODES.vetoed);
   assert.is(classifyError(veto).class, 'vetoed');
   assert.is(reportOf(veto).exitCode, EXIT_CODES.vetoed);
+  // In the words the recovery loop reports a veto with (up, forward, ssh-proxy).
+  assert.is(
+    reportOf(veto).message,
+    'Connection Stopped by Plugin: tunnel "db" was stopped by plugin "change-freeze": no sessions today',
+  );
+  assert.is(reportOf(veto).hint, 'the plugin named above decided this; change its settings or the tunnel');
   assert.is(reportOf(new PluginError('x', 'beforeConnect', veto)).exitCode, EXIT_CODES.vetoed);
 });
 

@@ -1,13 +1,13 @@
 // The same bad input gives the same line and exit code from every command (issue 16): an undefined profile,
 // a malformed AWS config line, a misspelt key, a local port in use (also by another `up`), a tag: target
-// nothing resolves, and AWS_PROFILE never touching a profile a tunnel names.
+// nothing resolves, a plugin's veto, and AWS_PROFILE never touching a profile a tunnel names.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BIN, CLI_ENV } from '../helpers/cli.js';
+import { BIN, CLI_ENV, stormtunnelModule } from '../helpers/cli.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
 import { errorWorld, report, writeConfig, type ErrorWorld } from './helpers.js';
 
@@ -109,6 +109,41 @@ test('a tag: target nothing resolves: check and up say the same, exit 2', async 
   assert.is(up.code, 2, up.stdout + up.stderr);
   assert.ok(up.stdout.includes(message), up.stdout);
   assert.not.match(up.stdout, /is not connected/);
+});
+
+test('a plugin’s veto: up, ssh-proxy and rds-token say the same, exit 10', async () => {
+  const cfg = join(w.home.home, 'veto.mjs');
+  const builtins = JSON.stringify(stormtunnelModule('src/index.ts'));
+  writeFileSync(
+    cfg,
+    `import { builtinPlugins } from ${builtins};
+const freeze = { name: 'change-freeze', apply(api) {
+  api.hooks.beforeConnect.tap(() => ({ veto: true, reason: 'no sessions during the freeze' }));
+} };
+export default {
+  plugins: [...builtinPlugins(), freeze],
+  settings: { keychain: false, notifications: false },
+  tunnels: [{ ...${JSON.stringify(DB)}, remoteHost: 'rds:orders', region: 'us-east-1', localPort: 0 }],
+};
+`,
+  );
+  const words =
+    'Connection Stopped by Plugin: tunnel "db" was stopped by plugin "change-freeze": no sessions during the freeze';
+  for (const args of [
+    ['ssh-proxy', 'db'],
+    ['rds-token', 'db', '--user', 'app'],
+  ]) {
+    const r = await w.st(['--config', cfg, ...args]);
+    assert.is(r.code, 10, `${args[0]}: ${r.stderr}`);
+    assert.is(r.stdout, '', `${args[0]} prints nothing on stdout`);
+    assert.equal(report(r.stderr), [
+      `stormtunnel: ${words}`,
+      '  → the plugin named above decided this; change its settings or the tunnel',
+    ]);
+  }
+  const up = await w.st(['up', 'db', '--config', cfg]);
+  assert.is(up.code, 10, up.stdout + up.stderr);
+  assert.ok(up.stdout.includes(`tunnel db: failed: ${words}`), up.stdout);
 });
 
 test('AWS_PROFILE never affects a profile the config names', async () => {
