@@ -93,10 +93,14 @@ const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
  * plain Name tag ("bastion"); an ECS task ("ecs:CLUSTER/SERVICE[/CONTAINER]", a task id instead of the
  * service, or Session Manager's own "ecs:CLUSTER_TASK_RUNTIMEID"). The targets plugin resolves the names.
  */
-const TARGET =
+export const TARGET =
   /^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|tag:[^=\s,]+=[^,]+(,tag:[^=\s,]+=[^,]+)*|ecs:[A-Za-z0-9_-]+\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?|ecs:[A-Za-z0-9-]+_[0-9a-f]{32}_\S+|[A-Za-z0-9][A-Za-z0-9 ._+@-]{0,254})$/;
 /** A host name, an IP address, or "rds:IDENTIFIER" (an RDS instance or Aurora cluster, resolved to its endpoint). */
-const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9a-fA-F:]+\]?$|^rds:[A-Za-z][A-Za-z0-9-]{0,62}$/;
+export const REMOTE_HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9a-fA-F:]+\]?$|^rds:[A-Za-z][A-Za-z0-9-]{0,62}$/;
+/** What TARGET and REMOTE_HOST accept, in the words every message uses (config keys and command lines). */
+export const TARGET_WORDS =
+  'an instance id like "i-0123456789abcdef0", a Name like "bastion", "tag:Key=value" or "ecs:CLUSTER/SERVICE"';
+export const REMOTE_HOST_WORDS = 'a host name, an IP address or "rds:IDENTIFIER"';
 const BIND =
   /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|::1|::|localhost|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 
@@ -105,14 +109,11 @@ export const tunnelSchema = z
     name: matching(TUNNEL_NAME, 'a tunnel name of letters, digits, ".", "_" or "-"'),
     profile: z.optional(matching(/^\S+$/, 'an AWS profile name')),
     region: z.optional(matching(REGION, 'an AWS region like "us-east-1"')),
-    target: matching(
-      TARGET,
-      'an instance id like "i-0123456789abcdef0", a Name like "bastion", "tag:Key=value" or "ecs:CLUSTER/SERVICE"',
-    ),
+    target: matching(TARGET, TARGET_WORDS),
     // Optional only with an rds: remoteHost (the database's port); checked below.
     remotePort: z.optional(port(false)),
     localPort: port(true),
-    remoteHost: z.optional(matching(HOST, 'a host name, an IP address or "rds:IDENTIFIER"')),
+    remoteHost: z.optional(matching(REMOTE_HOST, REMOTE_HOST_WORDS)),
     bindAddress: z.optional(matching(BIND, 'a local IP address like "127.0.0.1"')),
     autostart: z.optional(bool()),
     maxSessions: z.optional(sessionCount()),

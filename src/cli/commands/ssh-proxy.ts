@@ -4,7 +4,6 @@
 import { openSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors.js';
 import type { TunnelConfig } from '../../engine/plugin.js';
 import type { StreamSession } from '../../engine/types.js';
 import { createProgress, createTerminalPrompt } from '../../terminal/prompt.js';
@@ -26,8 +25,10 @@ export const registerSshProxy: CommandRegistrar = (program: Command, run) => {
     .addHelpText(
       'after',
       `
-TARGET is an instance id (i-0123456789abcdef0) or the name of a tunnel of the config (its target, profile
-and region). PORT is sshd's port on the instance (default ${SSH_DEFAULT_PORT}).
+TARGET is the name of a tunnel of the config (its target, profile and region) or
+a target as a config writes one: an instance id, a Name tag (bastion),
+tag:Key=Value or ecs:CLUSTER/SERVICE. PORT is sshd's port on the instance
+(default ${SSH_DEFAULT_PORT}).
 
 In ~/.ssh/config:
   Host i-* mi-*
@@ -82,11 +83,9 @@ async function sshProxy(
 
 /** The connection: TARGET is a config tunnel's name (its target, profile, region) or a target as given. */
 async function sshTunnel(ctx: CliContext, target: string, port: number): Promise<TunnelConfig> {
-  if (!target.trim() || /\s/.test(target)) {
-    throw new UsageError(`TARGET: "${target}" is not an instance id or tunnel name`, {
-      hint: 'pass an instance id like i-0123456789abcdef0, or the name of a tunnel of your stormtunnel config',
-    });
-  }
+  // Loaded when the command runs: the config's patterns bring zod, which --help does not need.
+  const { parseTargetArgument } = await import('./target-argument.js');
+  parseTargetArgument(target, true);
   const config = await ctx.loadConfig();
   const named = config.tunnels.find((t) => t.name === target);
   return {
