@@ -1,7 +1,6 @@
 // `stormtunnel forward TARGET REMOTE_PORT`: a tunnel from the command line, run as `up` runs a configured one
 // (ready line with the address, byte-exact data, Ctrl-C terminates the session and exits 0), with the config's
 // targets and remote hosts (a Name, rds:ID); bad input exits 2.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { TestAwsHome } from '../../src/testing/index.js';
-import { BIN, runCli, CLI_ENV } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { spawnCli } from '../e2e/helpers.js';
 import {
   data,
   echoThrough,
@@ -55,76 +55,64 @@ test.after(async () => {
 
 test('forward: ready line with the local address, 16 MiB byte-exact, Ctrl-C terminates and exits 0', async () => {
   emu.admin.clearRequests();
-  const child = spawn(
-    process.execPath,
-    [BIN, '--config', writeUnpacedConfig(dir), 'forward', BASTION, String(echo.port)],
-    {
-      cwd: dir,
-      env: { ...process.env, ...env, NO_COLOR: '1', ...CLI_ENV },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const fwd = spawnCli(['--config', writeUnpacedConfig(dir), 'forward', BASTION, String(echo.port)], {
+    cwd: dir,
+    env,
+  });
   try {
     const ready = new RegExp(
       `tunnel forward-${echo.port}: ready 127\\.0\\.0\\.1:(\\d+) -> ${BASTION}:${echo.port}`,
     );
-    await waitFor(() => ready.test(out), 30_000, `the ready line; got:\n${out}${err}`);
-    const port = Number(ready.exec(out)![1]);
+    await waitFor(
+      () => ready.test(fwd.stdout()),
+      30_000,
+      () => `the ready line; got:\n${fwd.stdout()}${fwd.stderr()}`,
+    );
+    const port = Number(ready.exec(fwd.stdout())![1]);
     const payload = data(16 * 1024 * 1024);
     assert.is(await echoThrough(port, payload, 90_000), sha256(payload));
     const start = emu.requests().filter((r) => r.operation === 'StartSession' && r.status === 200);
     assert.is(start.length, 1);
     assert.is(start[0]!.params.documentName, 'AWS-StartPortForwardingSession');
     assert.is(start[0]!.params.portNumber, String(echo.port));
-    child.kill('SIGINT');
-    assert.is(await withTimeout(exited, 30_000, 'forward to exit'), 0, err);
-    assert.match(out, /stopped\n$/);
+    fwd.child.kill('SIGINT');
+    assert.is(await withTimeout(fwd.exited, 30_000, 'forward to exit'), 0, fwd.stderr());
+    assert.match(fwd.stdout(), /stopped\n$/);
     const terminated = emu.requests().filter((r) => r.operation === 'TerminateSession' && r.status === 200);
     assert.is(terminated.length, 1);
     assert.is(terminated[0]!.params.sessionId, start[0]!.params.sessionId);
   } finally {
-    child.kill('SIGKILL');
+    await fwd.stop();
   }
 });
 
 test('forward NAME --remote-host rds:ID: the database’s endpoint and port, byte-exact, as a config’s rds: tunnel', async () => {
   emu.admin.clearRequests();
-  const child = spawn(
-    process.execPath,
-    [BIN, '--config', writeUnpacedConfig(dir), 'forward', 'bastion', '--remote-host', 'rds:orders'],
-    {
-      cwd: dir,
-      env: { ...process.env, ...env, NO_COLOR: '1', ...CLI_ENV },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const fwd = spawnCli(
+    ['--config', writeUnpacedConfig(dir), 'forward', 'bastion', '--remote-host', 'rds:orders'],
+    { cwd: dir, env },
   );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const endpoint = 'orders.c0emulator01.us-east-1.rds.amazonaws.com';
   try {
     const ready = new RegExp(
       `tunnel forward-orders: ready 127\\.0\\.0\\.1:(\\d+) -> ${BASTION} -> ${endpoint.replaceAll('.', '\\.')}:${echo.port}`,
     );
-    await waitFor(() => ready.test(out), 30_000, `the ready line; got:\n${out}${err}`);
+    await waitFor(
+      () => ready.test(fwd.stdout()),
+      30_000,
+      () => `the ready line; got:\n${fwd.stdout()}${fwd.stderr()}`,
+    );
     const payload = data(1024 * 1024);
-    assert.is(await echoThrough(Number(ready.exec(out)![1]), payload, 60_000), sha256(payload));
+    assert.is(await echoThrough(Number(ready.exec(fwd.stdout())![1]), payload, 60_000), sha256(payload));
     const start = emu.requests().filter((r) => r.operation === 'StartSession' && r.status === 200);
     assert.is(start.length, 1);
     assert.is(start[0]!.params.documentName, 'AWS-StartPortForwardingSessionToRemoteHost');
     assert.is(start[0]!.params.host, endpoint);
     assert.is(start[0]!.params.portNumber, String(echo.port));
-    child.kill('SIGINT');
-    assert.is(await withTimeout(exited, 30_000, 'forward to exit'), 0, err);
+    fwd.child.kill('SIGINT');
+    assert.is(await withTimeout(fwd.exited, 30_000, 'forward to exit'), 0, fwd.stderr());
   } finally {
-    child.kill('SIGKILL');
+    await fwd.stop();
   }
 });
 
