@@ -61,7 +61,19 @@ function sessionBus(env: NodeJS.ProcessEnv): [string, string][] {
 }
 
 export function carriedEnv(env: NodeJS.ProcessEnv): [string, string][] {
-  return CARRIED_ENV.flatMap((k) => (env[k] ? [[k, env[k]] as [string, string]] : []));
+  return CARRIED_ENV.flatMap((k) => {
+    const value = k === 'PATH' && env.PATH ? servicePath(env.PATH) : env[k];
+    return value ? [[k, value] as [string, string]] : [];
+  });
+}
+
+/**
+ * The shell's PATH as a service should have it: absolute folders only, each once. A relative entry (".", "",
+ * "node_modules/.bin") would be looked up from the service's working directory, not the shell's; shells that
+ * source rc files twice repeat entries.
+ */
+export function servicePath(path: string): string {
+  return [...new Set(path.split(':').filter((dir) => dir.startsWith('/')))].join(':');
 }
 
 function args(input: UnitInput): string[] {

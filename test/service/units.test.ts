@@ -98,6 +98,18 @@ test('systemd user unit: a session bus that changes at every login (dbus-launch)
   assert.match(userBus.text, /^Environment="DBUS_SESSION_BUS_ADDRESS=unix:path=\/run\/user\/1000\/bus"$/m);
 });
 
+test('the unit’s PATH: the shell’s absolute folders, each once, in order (no ".", "" or relative entries)', () => {
+  const unit = systemdUnit({
+    key: '0123456789ab',
+    node: '/usr/bin/node',
+    bin: '/opt/stormtunnel/bin/stormtunnel.js',
+    config: join(project, 'stormtunnel.config.ts'),
+    logFile: join(home, 'state', 'service.log'),
+    env: { PATH: '/home/me/.local/bin:/usr/bin:.:/home/me/.local/bin::node_modules/.bin:/bin:/usr/bin' },
+  });
+  assert.match(unit.text, /^Environment="PATH=\/home\/me\/\.local\/bin:\/usr\/bin:\/bin"$/m);
+});
+
 test('launchd agent: a well-formed plist (plistlib) with the keys launchd needs, no secrets', async () => {
   const r = await runCli(['service', 'install', '--dry-run', '--platform', 'darwin'], { cwd: project, env });
   assert.is(r.code, 0, r.stderr);
