@@ -16,15 +16,18 @@ export interface FormRequest {
 /** Writes a service's error document (each form service has its own shape). */
 export type FormErrorAnswer = (ex: Exchange, status: number, code: string, message: string) => void;
 
-/** The signed request with its form, or undefined once the failure has been answered. */
+/**
+ * The signed request with its form, or undefined once the failure has been answered. `form` is the body
+ * already parsed by a service that reads it before the signature check (STS notes AssumeRole's parameters).
+ */
 export async function acceptFormRequest(
   emu: Emu,
   ex: Exchange,
   service: string,
   signatureErrors: Readonly<Record<SigFailure, readonly [number, string]>>,
   answerError: FormErrorAnswer,
+  form: URLSearchParams = parseForm(ex),
 ): Promise<FormRequest | undefined> {
-  const form = parseForm(ex);
   const sig = await verifySigV4(ex, emu.store, service, emu.clock.now());
   if (!sig.ok) {
     const [status, code] = signatureErrors[sig.failure];

@@ -1,5 +1,6 @@
-// SigV4 verification for every emulated AWS service (STS, SSM, ECS, EC2, RDS): find the access key the emulator issued, re-sign the request with
-// @smithy/signature-v4 using the caller's signed headers and date, and compare signatures.
+// SigV4 verification for every emulated AWS service (STS, SSM, ECS, EC2, RDS): find the access key the
+// emulator issued, re-sign the request with @smithy/signature-v4 using the caller's signed headers and date,
+// and compare signatures. Also how each protocol answers a failed check.
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Exchange } from './http.js';

@@ -16,8 +16,7 @@ export function stsAction(ex: Exchange): string {
 }
 
 /** AssumeRole's parameters in the request log, noted before the signature check so a refused call shows them. */
-function noteAssumeRoleParams(ex: Exchange): void {
-  const form = parseForm(ex);
+function noteAssumeRoleParams(ex: Exchange, form: URLSearchParams): void {
   if (form.get('Action') !== 'AssumeRole') return;
   for (const k of ['RoleArn', 'RoleSessionName', 'DurationSeconds', 'SerialNumber'] as const) {
     const v = form.get(k);
@@ -28,8 +27,9 @@ function noteAssumeRoleParams(ex: Exchange): void {
 }
 
 export async function handleSts(emu: Emu, ex: Exchange): Promise<void> {
-  noteAssumeRoleParams(ex);
-  const request = await acceptFormRequest(emu, ex, 'sts', QUERY_SIGNATURE_ERRORS, queryError);
+  const body = parseForm(ex);
+  noteAssumeRoleParams(ex, body);
+  const request = await acceptFormRequest(emu, ex, 'sts', QUERY_SIGNATURE_ERRORS, queryError, body);
   if (!request) return;
   const { form, action, caller } = request;
   ex.params.accessKeyId = caller.accessKeyId;
