@@ -450,7 +450,7 @@ export function reportOf(err: unknown, context: ClassifyContext = {}): FailureRe
       classification,
     };
   }
-  // Not one of ours: an AWS or system error that reached the top; classify it for the user.
-  const c = known ?? classifyError(err, context);
+  // Not one of ours: an AWS or system error that reached the top; classify it for the user (once).
+  const c = known ?? direct ?? classifyError(err, context);
   return { message: `${c.title}: ${c.detail}`, hint: c.next, exitCode: c.exitCode, classification: c };
 }
