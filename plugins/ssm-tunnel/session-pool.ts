@@ -266,19 +266,27 @@ export class SessionPool<S extends PoolSession> {
   /** An extra session with no connection left: end it once it stayed so for idleMs. */
   private noteIdle(m: Member<S>): void {
     if (!m.extra || !m.session || m.conns.size > 0 || this.stopped || !this.members.includes(m)) return;
-    this.clearIdle(m);
     m.idleSince = this.deps.clock.now();
+    this.armIdle(m, this.deps.idleMs);
+  }
+
+  private armIdle(m: Member<S>, delayMs: number): void {
+    this.clearIdle(m);
     m.idleTimer = this.deps.clock.setTimeout(() => {
       m.idleTimer = undefined;
-      if (!m.extra || !m.session || !this.members.includes(m)) return;
-      if (
-        !shouldShrink({ open: m.conns.size, idleSince: m.idleSince }, this.deps.clock.now(), this.deps.idleMs)
-      )
+      // A connection placed on it since cleared this timer (take); its release arms a new one.
+      if (!m.extra || !m.session || m.conns.size > 0 || !this.members.includes(m)) return;
+      const now = this.deps.clock.now();
+      if (!shouldShrink({ open: 0, idleSince: m.idleSince }, now, this.deps.idleMs)) {
+        // Node's timers run on a monotonic clock and may fire a millisecond before Date.now() (the real
+        // clock's now()) says the delay has passed: wait out the rest instead of leaving the session open.
+        this.armIdle(m, Math.max(1, m.idleSince + this.deps.idleMs - now));
         return;
+      }
       this.drop(m);
       this.deps.log(`session ${m.session.id} was idle; ending it (the pool keeps one session warm)`);
       void this.deps.end(m.session, 'idle');
-    }, this.deps.idleMs);
+    }, delayMs);
   }
 
   private clearIdle(m: Member<S>): void {

@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FakeClock } from '../../src/engine/clock.js';
+import type { Clock } from '../../src/engine/types.js';
 import { ACTIVE_WINDOW_MS, MIN_START_GAP_MS, placeConnection } from '../../plugins/ssm-tunnel/pool-policy.js';
 import { SessionPool, type PoolPlacement } from '../../plugins/ssm-tunnel/session-pool.js';
 
@@ -18,8 +19,8 @@ function fakeSession(id: string, mode: 'mux' | 'basic' = 'mux'): FakeSession {
   return { id, channel: { closed: false, mode } };
 }
 
-/** A pool whose `open` is answered by the test (resolve / fail), on a FakeClock. */
-function harness(maxSessions: number, idleMs = 60_000) {
+/** A pool whose `open` is answered by the test (resolve / fail), on a FakeClock (or `poolClock`, made from one). */
+function harness(maxSessions: number, idleMs = 60_000, poolClock?: Clock) {
   const clock = new FakeClock();
   const opens: {
     at: number;
@@ -30,7 +31,7 @@ function harness(maxSessions: number, idleMs = 60_000) {
   const ended: string[] = [];
   const logs: string[] = [];
   const pool = new SessionPool<FakeSession>({
-    clock,
+    clock: poolClock ?? clock,
     maxSessions,
     idleMs,
     canPool: (own) => own.channel.mode === 'mux',
@@ -160,6 +161,31 @@ test('idle shrink: an extra session with no connection for poolIdle is ended; th
   await h.clock.advance(600_000);
   assert.equal(h.ended, ['s-extra:idle'], 'the own session is never shrunk');
   assert.equal(h.pool.status(own), [{ id: 's-own', connections: 0, primary: true }]);
+});
+
+test('idle shrink when the timer fires before now() says the delay has passed (a Node timer can, by 1 ms)', async () => {
+  // Node's timers run on a monotonic clock, the real clock's now() on Date.now(): a 300 ms timer may find
+  // 299 ms passed (8 of 60 such timers did on this machine). Here now() falls 1 ms behind while it idles.
+  const fake = new FakeClock();
+  let lag = 0;
+  const clock: Clock = {
+    now: () => fake.now() - lag,
+    setTimeout: (fn, ms) => fake.setTimeout(fn, ms),
+    clearTimeout: (t) => fake.clearTimeout(t),
+    sleep: (ms, signal) => fake.sleep(ms, signal),
+  };
+  const h = harness(4, 300, clock);
+  const own = fakeSession('s-own');
+  h.pool.place(own);
+  const b = h.pool.place(own);
+  h.opens[0]!.resolve(fakeSession('s-extra'));
+  assert.is(await sessionOf(b), 's-extra');
+  b.release();
+  lag = 1;
+  await fake.advance(300);
+  assert.equal(h.ended, [], 'now() says 299 ms');
+  await fake.advance(1);
+  assert.equal(h.ended, ['s-extra:idle'], 'ended once the rest has passed, not left open for good');
 });
 
 test('a failed StartSession attempt sends the waiting connections to a session that is up at once', async () => {
